@@ -1,0 +1,52 @@
+# The course in two commands:
+#   make lab     build .venv if needed and open the notebooks in JupyterLab
+#   make test    build .venv if needed and run every test and every notebook
+# Everything runs inside .venv, so nothing is installed into your system Python.
+
+# bash with pipefail, so a failing command inside a pipe fails the target.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+# Python 3.11 if the machine has it under that name, else whatever python3 is
+# (pyproject.toml refuses anything older than 3.11 with a clear message).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PIP := $(BIN)/python -m pip install --quiet
+
+# Extra options for JupyterLab, e.g. make lab LAB_ARGS="--no-browser --port 8890".
+LAB_ARGS ?=
+# JupyterLab refuses to run as root unless told; containers often run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+.PHONY: help lab test notebooks
+
+help:
+	@echo "make lab        open the notebooks in JupyterLab (builds .venv on first use)"
+	@echo "make test       run the unit tests and every notebook, as CI does"
+	@echo "make notebooks  re-execute notebooks/NN_*.py in full mode and store the outputs"
+	@echo "                (one or some: make notebooks NB='00_setup 02_rnn_bptt')"
+
+$(VENV)/pyvenv.cfg:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files: reinstall only when a requirements file changes.
+$(VENV)/.installed-lab: requirements.txt pyproject.toml | $(VENV)/pyvenv.cfg
+	$(PIP) -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-test: requirements-test.txt requirements.txt pyproject.toml | $(VENV)/pyvenv.cfg
+	$(PIP) -r requirements-test.txt
+	@touch $@
+
+lab: $(VENV)/.installed-lab
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/
+
+# ci mode: every notebook on small data, so the whole suite runs in minutes.
+# One BLAS thread: checked outputs then match across machines to the printed digits.
+test: $(VENV)/.installed-test
+	COURSE_MODE=ci OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+notebooks: $(VENV)/.installed-lab
+	$(BIN)/python scripts/execute_notebooks.py $(NB)

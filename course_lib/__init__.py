@@ -1,0 +1,13 @@
+"""course_lib: the NumPy library behind the RNN course.
+
+Every kernel the notebooks derive lives here once; the notebooks name which module
+holds what they just explained. Importing the package never downloads anything.
+
+Kernels (contract: ``shared/docs/kernel-contract.md``): :mod:`activations`,
+:mod:`losses`, :mod:`layers`, :mod:`rnn`, :mod:`lstm`, :mod:`gru`, :mod:`birnn`,
+:mod:`optim`, :mod:`gradcheck`.
+"""
+
+from . import activations, gradcheck, gru, layers, losses, lstm, rnn
+
+__version__ = "0.1.0"

@@ -1,0 +1,140 @@
+"""The vanilla RNN: ``h_t = tanh(x_t @ Wx + h_{t-1} @ Wh + b)``.
+
+Derived in ``notebooks/02_rnn_bptt``: the step kernels are the math written once; the
+sequence kernels compute exactly the same thing (the tests check that a sequence equals
+its steps looped), organised for speed:
+
+- one GEMM computes every step's input projection ``x_t @ Wx`` at once;
+- the loop over time does only what must be sequential: ``h_{t-1} @ Wh`` and the tanh;
+- states are stored time-major, ``(T, N, H)``, so each step reads and writes one
+  contiguous block, and the weight gradients become one GEMM over all steps.
+
+Shapes: N batch, T time steps, D input features, H hidden units.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._checks import float_dtype, recurrent_dims
+from ._scratch import scratch
+
+
+@dataclass
+class RNNStepCache:
+    x: np.ndarray  # (N, D)
+    h_prev: np.ndarray  # (N, H)
+    h_next: np.ndarray  # (N, H), tanh output: its derivative is 1 - h_next**2
+    Wx: np.ndarray  # (D, H)
+    Wh: np.ndarray  # (H, H)
+
+
+def rnn_step_forward(x, h_prev, Wx, Wh, b):
+    """One time step of a vanilla RNN.
+
+    Args:
+        x: ``(N, D)`` inputs at this step.
+        h_prev: ``(N, H)`` hidden state of the previous step.
+        Wx: ``(D, H)`` input-to-hidden weights.
+        Wh: ``(H, H)`` hidden-to-hidden weights.
+        b: ``(H,)`` bias.
+
+    Returns:
+        h_next: ``(N, H)`` the new hidden state.
+        cache: :class:`RNNStepCache` for :func:`rnn_step_backward`.
+    """
+    recurrent_dims(x, h_prev, Wx, Wh, {"b": b}, gates=1, sequence=False, h_name="h_prev")
+    dtype = float_dtype(x=x, h_prev=h_prev, Wx=Wx, Wh=Wh, b=b)
+    x, h_prev, Wx, Wh, b = (np.asarray(a, dtype) for a in (x, h_prev, Wx, Wh, b))
+    h_next = np.tanh(x @ Wx + h_prev @ Wh + b)
+    return h_next, RNNStepCache(x=x, h_prev=h_prev, h_next=h_next, Wx=Wx, Wh=Wh)
+
+
+def rnn_step_backward(dh_next, cache):
+    """Backward pass of :func:`rnn_step_forward`.
+
+    Args:
+        dh_next: ``(N, H)`` gradient of the loss with respect to ``h_next``.
+        cache: from :func:`rnn_step_forward`.
+
+    Returns:
+        dx ``(N, D)``, dh_prev ``(N, H)``, dWx ``(D, H)``, dWh ``(H, H)``, db ``(H,)``.
+    """
+    da = dh_next * (1 - cache.h_next**2)  # tanh'(a) = 1 - tanh(a)^2
+    dx = da @ cache.Wx.T
+    dh_prev = da @ cache.Wh.T
+    dWx = cache.x.T @ da
+    dWh = cache.h_prev.T @ da
+    db = da.sum(axis=0)
+    return dx, dh_prev, dWx, dWh, db
+
+
+@dataclass
+class RNNCache:
+    x_tm: np.ndarray  # (T, N, D) the inputs, time-major
+    hs: np.ndarray  # (T + 1, N, H) hs[0] = h0, hs[t + 1] = h_t, time-major
+    Wx: np.ndarray  # (D, H)
+    Wh: np.ndarray  # (H, H)
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    """A vanilla RNN over a whole sequence.
+
+    Args:
+        x: ``(N, T, D)`` input sequence.
+        h0: ``(N, H)`` initial hidden state.
+        Wx: ``(D, H)``, Wh: ``(H, H)``, b: ``(H,)`` as in :func:`rnn_step_forward`.
+
+    Returns:
+        h: ``(N, T, H)`` the hidden state at every step.
+        cache: :class:`RNNCache` for :func:`rnn_backward`.
+    """
+    N, T, D, H = recurrent_dims(x, h0, Wx, Wh, {"b": b}, gates=1, sequence=True, h_name="h0")
+    dtype = float_dtype(x=x, h0=h0, Wx=Wx, Wh=Wh, b=b)
+    Wx, Wh, b = (np.asarray(a, dtype) for a in (Wx, Wh, b))
+    x_tm = np.ascontiguousarray(np.asarray(x).transpose(1, 0, 2), dtype)
+    hs = np.empty((T + 1, N, H), dtype)
+    hs[0] = h0
+    # Every step's input projection in one GEMM, written where h_t will be built.
+    np.matmul(x_tm.reshape(T * N, D), Wx, out=hs[1:].reshape(T * N, H))
+    hs[1:] += b
+    hWh = scratch("rnn_forward.hWh", (N, H), dtype)
+    for t in range(T):
+        np.matmul(hs[t], Wh, out=hWh)
+        hs[t + 1] += hWh
+        np.tanh(hs[t + 1], out=hs[t + 1])
+    h = np.ascontiguousarray(hs[1:].transpose(1, 0, 2))
+    return h, RNNCache(x_tm=x_tm, hs=hs, Wx=Wx, Wh=Wh)
+
+
+def rnn_backward(dh, cache):
+    """Backpropagation through time for :func:`rnn_forward`.
+
+    Args:
+        dh: ``(N, T, H)`` upstream gradient on every hidden state.
+        cache: from :func:`rnn_forward`.
+
+    Returns:
+        dx ``(N, T, D)``, dh0 ``(N, H)``, dWx ``(D, H)``, dWh ``(H, H)``, db ``(H,)``.
+    """
+    hs, x_tm = cache.hs, cache.x_tm
+    T, N, D = x_tm.shape
+    H = hs.shape[2]
+    dtype = hs.dtype
+    # da[t] = dL/da_t, the gradient at the tanh input of step t.
+    da = scratch("rnn_backward.da", (T, N, H), dtype)
+    np.multiply(hs[1:], hs[1:], out=da)
+    np.subtract(1, da, out=da)  # tanh' = 1 - h^2, for all steps at once
+    WhT = np.ascontiguousarray(cache.Wh.T)  # a contiguous operand makes the GEMM faster
+    dh_carry = np.zeros((N, H), dtype)  # dL/dh_t through h_{t+1}
+    for t in reversed(range(T)):
+        dh_carry += dh[:, t]
+        da[t] *= dh_carry
+        np.matmul(da[t], WhT, out=dh_carry)
+    da_flat = da.reshape(T * N, H)
+    dx_tm = da_flat @ cache.Wx.T
+    dx = np.ascontiguousarray(dx_tm.reshape(T, N, D).transpose(1, 0, 2))
+    dWx = x_tm.reshape(T * N, D).T @ da_flat
+    dWh = hs[:-1].reshape(T * N, H).T @ da_flat
+    db = da_flat.sum(axis=0)
+    return dx, dh_carry, dWx, dWh, db

@@ -29,6 +29,7 @@ help:
 	@echo "                (one or some: make notebooks NB='00_setup 02_rnn_bptt')"
 
 $(VENV)/pyvenv.cfg:
+	@test -n "$(PYTHON)" || { echo "error: install Python 3.11 or newer (python3.11 or python3)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 # Stamp files: reinstall only when a requirements file changes.

@@ -5,9 +5,24 @@ holds what they just explained. Importing the package never downloads anything.
 
 Kernels (contract: ``shared/docs/kernel-contract.md``): :mod:`activations`,
 :mod:`losses`, :mod:`layers`, :mod:`rnn`, :mod:`lstm`, :mod:`gru`, :mod:`birnn`,
-:mod:`optim`, :mod:`gradcheck`.
+:mod:`optim`, :mod:`gradcheck`. Data: :mod:`datasets`, :mod:`vocab`, :mod:`batching`.
+The notebooks' switches: :mod:`config`.
 """
 
-from . import activations, gradcheck, gru, layers, losses, lstm, rnn
+from . import (
+    activations,
+    batching,
+    birnn,
+    config,
+    datasets,
+    gradcheck,
+    gru,
+    layers,
+    losses,
+    lstm,
+    optim,
+    rnn,
+    vocab,
+)
 
 __version__ = "0.1.0"

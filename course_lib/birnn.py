@@ -35,7 +35,7 @@ class BidirectionalCache:
     cache_fw: object  # the forward-direction cell's cache
     cache_bw: object  # the backward-direction cell's cache (on reversed inputs)
     reverse: np.ndarray  # (N, T) time index that reverses each sequence within its length
-    valid: np.ndarray | None  # (N, T, 1) 1 at valid steps, 0 at padding; None: all valid
+    valid: np.ndarray | None  # (N, T, 1) True at valid steps, False at padding; None: all valid
 
 
 def _cell_kernels(cell):
@@ -97,21 +97,28 @@ def bidirectional_forward(x, cell, params_fw, params_bw, lengths=None):
     w_fw = _weights(params_fw, names, "params_fw")
     w_bw = _weights(params_bw, names, "params_bw")
     check_ndim("params_fw['Wh']", w_fw[1], 2, "(H, gates * H)")
+    for name, a_fw, a_bw in zip(names, w_fw, w_bw):
+        check_shape(f"params_bw[{name!r}]", a_bw, np.shape(a_fw))
     H = np.shape(w_fw[1])[0]
     dtype = float_dtype(x=x, **{f"params_fw[{k!r}]": v for k, v in zip(names, w_fw)})
+    x = np.asarray(x, dtype)
     h0 = np.zeros((N, H), dtype)
     valid = None
     if lengths is not None:
         lengths = _check_lengths(lengths, N, T)
-        valid = (np.arange(T) < lengths[:, None])[:, :, None].astype(dtype)
+        valid = (np.arange(T) < lengths[:, None])[:, :, None]
+        x = np.where(valid, x, 0)  # padding may hold anything, even NaN: never let it in
 
     rows = np.arange(N)[:, None]
     reverse = _reverse_index(lengths, N, T)
-    h_fw, cache_fw = forward(x, h0, *w_fw)
-    h_bw_reversed, cache_bw = forward(np.asarray(x)[rows, reverse], h0, *w_bw)
+    try:
+        h_fw, cache_fw = forward(x, h0, *w_fw)
+    except ValueError as error:  # name the dict the caller passed
+        raise ValueError(f"params_fw: {error}") from error
+    h_bw_reversed, cache_bw = forward(x[rows, reverse], h0, *w_bw)
     out = np.concatenate([h_fw, h_bw_reversed[rows, reverse]], axis=2)
     if valid is not None:
-        out *= valid
+        out = np.where(valid, out, 0)
     return out, BidirectionalCache(cell=cell, cache_fw=cache_fw, cache_bw=cache_bw,
                                    reverse=reverse, valid=valid)
 
@@ -130,11 +137,11 @@ def bidirectional_backward(dout, cache):
     _, backward, names = CELLS[cache.cell]
     H = dout.shape[2] // 2
     if cache.valid is not None:
-        dout = dout * cache.valid
+        dout = np.where(cache.valid, dout, 0)  # ignored, even if NaN
     rows = np.arange(dout.shape[0])[:, None]
     dx_fw, _, *grads_fw = backward(dout[..., :H], cache.cache_fw)
     dx_bw_reversed, _, *grads_bw = backward(dout[..., H:][rows, cache.reverse], cache.cache_bw)
     dx = dx_fw + dx_bw_reversed[rows, cache.reverse]
     if cache.valid is not None:
-        dx *= cache.valid
+        dx = np.where(cache.valid, dx, 0)
     return dx, dict(zip(names, grads_fw)), dict(zip(names, grads_bw))

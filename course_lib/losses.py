@@ -51,6 +51,8 @@ def softmax_cross_entropy(logits, y, mask=None):
             raise ValueError(f"mask: expected a boolean or numeric array {layout}, got dtype {mask.dtype}")
         counted = mask.astype(bool)
     n_counted = int(np.count_nonzero(counted))
+    if n_counted == 0 and mask is None:
+        raise ValueError(f"logits: shape {logits.shape} holds no position to average over")
     if n_counted == 0:
         raise ValueError("mask: counts no position, and the mean over zero positions is undefined")
 

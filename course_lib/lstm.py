@@ -116,8 +116,11 @@ class LSTMCache:
 
     @property
     def c_final(self):
-        """``(N, H)`` the cell state after the last step, to carry into the next chunk."""
-        return self.cs[-1]
+        """``(N, H)`` the cell state after the last step, to carry into the next chunk.
+
+        A copy: resetting some rows of it in place must not change this cache.
+        """
+        return self.cs[-1].copy()
 
 
 def _storage_order(H):

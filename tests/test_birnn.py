@@ -130,30 +130,57 @@ def test_int32_lengths(cell):
 # ---------------------------------------------------------------------------------------
 # Padding
 # ---------------------------------------------------------------------------------------
+def _garbage(kind, rng, shape):
+    """Values for padded positions, which must never be read (packed-sequence semantics)."""
+    if kind == "large":
+        return 1e3 * rng.standard_normal(shape)
+    return np.full(shape, {"nan": np.nan, "inf": np.inf}[kind])
+
+
+garbage_params = pytest.mark.parametrize("garbage", ["large", "nan", "inf"])
+
+
 @cell_params
-def test_padded_positions(cell):
-    rng, x, fw, bw, dout = _case(cell, 5)
+def test_padded_positions_are_zero(cell):
+    _, x, fw, bw, dout = _case(cell, 5)
     pad = _padded(LENGTHS)
-    out, (dx, g_fw, g_bw) = _run(cell, x, fw, bw, dout, LENGTHS)
+    out, (dx, _, _) = _run(cell, x, fw, bw, dout, LENGTHS)
     assert np.all(out[pad] == 0), "out must be zero at padded positions"
     assert np.all(dx[pad] == 0), "dx must be zero at padded positions"
 
-    # garbage in dout at padded positions is ignored
-    dout_g = dout.copy()
-    dout_g[pad] = 1e3 * rng.standard_normal(dout_g[pad].shape)
-    _, (dx_g, g_fw_g, g_bw_g) = _run(cell, x, fw, bw, dout_g, LENGTHS)
-    assert_close(dx_g, dx, SAME, "dx with garbage dout at padded positions")
-    assert_dicts_close(g_fw_g, g_fw, SAME, "grads_fw with garbage dout at padded positions")
-    assert_dicts_close(g_bw_g, g_bw, SAME, "grads_bw with garbage dout at padded positions")
 
-    # padded inputs are never read (packed-sequence semantics)
+@cell_params
+@garbage_params
+def test_dout_at_padded_positions_ignored(cell, garbage):
+    rng, x, fw, bw, dout = _case(cell, 5)
+    pad = _padded(LENGTHS)
+    _, (dx, g_fw, g_bw) = _run(cell, x, fw, bw, dout, LENGTHS)
+    dout_g = dout.copy()
+    dout_g[pad] = _garbage(garbage, rng, dout_g[pad].shape)
+    with np.errstate(all="ignore"):  # judge the results, not the warnings
+        _, (dx_g, g_fw_g, g_bw_g) = _run(cell, x, fw, bw, dout_g, LENGTHS)
+    assert_close(dx_g, dx, SAME, f"dx with {garbage} dout at padded positions")
+    assert_dicts_close(g_fw_g, g_fw, SAME, f"grads_fw with {garbage} dout at padded positions")
+    assert_dicts_close(g_bw_g, g_bw, SAME, f"grads_bw with {garbage} dout at padded positions")
+
+
+@cell_params
+@garbage_params
+def test_x_at_padded_positions_ignored(cell, garbage):
+    """Padded inputs are never read, as with torch's packed sequences (which give the
+    same, finite results for NaN padding)."""
+    rng, x, fw, bw, dout = _case(cell, 5)
+    pad = _padded(LENGTHS)
+    out, (dx, g_fw, g_bw) = _run(cell, x, fw, bw, dout, LENGTHS)
     x_g = x.copy()
-    x_g[pad] = 1e3 * rng.standard_normal(x_g[pad].shape)
-    out_x, (dx_x, g_fw_x, g_bw_x) = _run(cell, x_g, fw, bw, dout, LENGTHS)
-    assert_close(out_x, out, SAME, "out with garbage x at padded positions")
-    assert_close(dx_x, dx, SAME, "dx with garbage x at padded positions")
-    assert_dicts_close(g_fw_x, g_fw, SAME)
-    assert_dicts_close(g_bw_x, g_bw, SAME)
+    x_g[pad] = _garbage(garbage, rng, x_g[pad].shape)
+    with np.errstate(all="ignore"):  # judge the results, not the warnings
+        out_g, (dx_g, g_fw_g, g_bw_g) = _run(cell, x_g, fw, bw, dout, LENGTHS)
+    assert np.all(out_g[pad] == 0), f"out not zero at padded positions holding {garbage}"
+    assert_close(out_g, out, SAME, f"out with {garbage} x at padded positions")
+    assert_close(dx_g, dx, SAME, f"dx with {garbage} x at padded positions")
+    assert_dicts_close(g_fw_g, g_fw, SAME, f"grads_fw with {garbage} x at padded positions")
+    assert_dicts_close(g_bw_g, g_bw, SAME, f"grads_bw with {garbage} x at padded positions")
 
 
 # ---------------------------------------------------------------------------------------
@@ -263,3 +290,14 @@ def test_bias_broadcastable_shape_raises(cell):
     bw[b] = bw[b][None, :]
     with pytest.raises(ValueError, match=name_pattern(b)):
         bidirectional_forward(x, cell.name, fw, bw)
+
+
+@cell_params
+def test_directions_with_different_hidden_sizes_raise(cell):
+    """out is (N, T, 2H): both directions share H. The message names a weight argument
+    (or the params dict), not an internal one the caller never passed."""
+    rng, x, fw, _, _ = _case(cell, 14)
+    bw = make_params(cell, D, H + 1, rng)
+    with pytest.raises(ValueError, match=r"params_(fw|bw)|(?<!\w)(Wx|Wh|bx|bh|b)(?!\w)") as info:
+        bidirectional_forward(x, cell.name, fw, bw)
+    assert "h0" not in str(info.value), str(info.value)

@@ -250,6 +250,11 @@ def test_logits_must_be_2d_or_3d(shape):
         softmax_cross_entropy(np.zeros(shape), np.zeros(shape[:-1], dtype=int))
 
 
+def test_an_empty_batch_is_refused():
+    with pytest.raises(ValueError, match="^logits: shape \\(0, 3\\) holds no position"):
+        softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, dtype=int))
+
+
 def test_logits_must_be_floating():
     with pytest.raises(ValueError, match="^logits: expected a floating"):
         softmax_cross_entropy(np.zeros((2, 3), dtype=int), np.zeros(2, dtype=int))

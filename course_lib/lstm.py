@@ -5,22 +5,30 @@
     c_t = f * c_{t-1} + i * g
     h_t = o * tanh(c_t)
 
-Derived in ``notebooks/06_lstm``. The step kernels are that math written once. The
-sequence kernels compute the same thing (the tests check a sequence equals its steps
-looped), organised for speed:
+Derived in ``notebooks/06_lstm``. The step kernels are that math written once, in the
+row form of the rest of the course. The sequence kernels compute the same thing (the
+tests check a sequence equals its steps looped), organised for speed:
 
-- one GEMM computes every step's input projection, written straight into the array
-  that becomes the gates;
-- inside the loop the four gates are one ``(N, 4H)`` block stored as o, i, f, g, so the
-  three sigmoids are one contiguous slice, and one ``tanh`` call serves all four gates
-  through ``sigmoid(a) = (1 + tanh(a / 2)) / 2`` (the halving is folded into a scaled
-  copy of the weights). That form loses the far tails of the sigmoid (it rounds to
-  exactly 0 or 1 a little earlier), which is harmless inside a cell;
-  ``activations.sigmoid`` stays exact;
-- the backward first computes, for all steps at once, every factor that does not depend
+- **Feature-major inside.** Each step works on transposed blocks: the gates are one
+  ``(4H, N)`` array ``a.T = Wh.T @ h_prev.T + ...``, so each gate is a contiguous
+  ``(H, N)`` slab. NumPy is several times faster on contiguous arrays than on the
+  strided column blocks of an ``(N, 4H)`` array, and an LSTM step is mostly such
+  elementwise work. The caller only ever sees the row form: ``x`` and ``h`` are
+  transposed once on the way in and out.
+- The gates are stored o, i, f, g: the three sigmoids are one slab, and one ``tanh``
+  call serves all four through ``sigmoid(a) = (1 + tanh(a / 2)) / 2`` (the halving is
+  folded into a scaled copy of the weights). That form loses the far tails of the
+  sigmoid (it rounds to exactly 0 or 1 a little earlier), harmless inside a cell;
+  ``activations.sigmoid`` stays exact.
+- **One GEMM per step.** Each step's input is stacked as ``z_t = [h_{t-1}; x_t; 1]``
+  (one ``(H + D + 1, N)`` slab), and the weights as ``W = [Wh; Wx; b]``, so the whole
+  affine map ``a = x_t Wx + h_{t-1} Wh + b`` is the single product ``W.T @ z_t``. In
+  the backward the same trick gives ``dh_{t-1}`` and ``dx_t`` from one product, and
+  all three weight gradients (the bias from the row of ones) from one GEMM.
+- The backward first computes, for all steps at once, every factor that does not depend
   on the gradient flowing back (the gate derivatives); the loop then does only what is
-  sequential, a handful of products and one GEMM per step; every weight gradient is one
-  GEMM over all steps.
+  sequential: a handful of products and one GEMM per step. Every weight gradient is
+  one GEMM over all steps.
 
 Shapes: N batch, T time steps, D input features, H hidden units.
 """
@@ -106,28 +114,28 @@ def lstm_step_backward(dh_next, dc_next, cache):
 
 @dataclass
 class LSTMCache:
-    x_tm: np.ndarray  # (T, N, D) inputs, time-major
-    hs: np.ndarray  # (T + 1, N, H) hs[0] = h0, hs[t + 1] = h_t
-    cs: np.ndarray  # (T + 1, N, H) cs[0] = c0, cs[t + 1] = c_t
-    gates: np.ndarray  # (T, N, 4H) activated gates, stored o, i, f, g (see module doc)
-    tanh_c: np.ndarray  # (T, N, H) tanh(c_t)
-    Wx: np.ndarray  # (D, 4H) stored o, i, f, g
-    Wh: np.ndarray  # (H, 4H) stored o, i, f, g
+    """What :func:`lstm_backward` needs; every array feature-major (see the module doc)."""
+
+    z: np.ndarray  # (T + 1, H + D + 1, N) z[t] = [h_{t-1}; x_t; 1], step t's input; z[T, :H] = h_T
+    cs: np.ndarray  # (T + 1, H, N) cs[0] = c0.T, cs[t + 1] = c_t.T
+    gates: np.ndarray  # (T, 4H, N) activated gates, stored o, i, f, g
+    tanh_c: np.ndarray  # (T, H, N) tanh(c_t).T
+    W: np.ndarray  # (H + D + 1, 4H) [Wh; Wx; b], columns stored o, i, f, g
 
     @property
     def c_final(self):
         """``(N, H)`` the cell state after the last step, to carry into the next chunk.
 
-        A copy: resetting some rows of it in place must not change this cache.
+        A fresh array: resetting some rows of it in place must not change this cache.
         """
-        return self.cs[-1].copy()
+        return np.ascontiguousarray(self.cs[-1].T)
 
 
 def _storage_order(H):
     """Columns that turn the contract's i, f, g, o blocks into the stored o, i, f, g.
 
-    o, i, f are the sigmoids (one slice in the forward); i, f, g are the gates whose
-    gradient is ``dc`` times a factor (one slice in the backward).
+    o, i, f are the sigmoids (one slab in the forward); i, f, g are the gates whose
+    gradient is ``dc`` times a factor (one slab in the backward).
     """
     return np.r_[3 * H:4 * H, 0:3 * H]
 
@@ -151,43 +159,42 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None):
         check_shape("c0", c0, (N, H))
     inputs = dict(x=x, h0=h0, Wx=Wx, Wh=Wh, b=b) | ({} if c0 is None else {"c0": c0})
     dtype = float_dtype(**inputs)
-    order = _storage_order(H)
-    Wx = np.asarray(Wx, dtype)[:, order]
-    Wh = np.asarray(Wh, dtype)[:, order]
-    # tanh(a / 2) for the sigmoid gates: halve their columns once, not every step.
-    half = np.ones(4 * H, dtype)
+    W = np.concatenate([np.asarray(a, dtype).reshape(-1, 4 * H) for a in (Wh, Wx, b)])
+    W = W[:, _storage_order(H)]  # (H + D + 1, 4H)
+    # tanh(a / 2) for the sigmoid gates: halve their rows once, not every step.
+    half = np.ones((4 * H, 1), dtype)
     half[:3 * H] = 0.5
-    Wx_half, Wh_half, b_half = Wx * half, Wh * half, np.asarray(b, dtype)[order] * half
+    WT_half = np.ascontiguousarray(W.T * half)  # (4H, H + D + 1)
 
-    x_tm = np.ascontiguousarray(np.asarray(x).transpose(1, 0, 2), dtype)
-    hs = np.empty((T + 1, N, H), dtype)
-    cs = np.empty((T + 1, N, H), dtype)
-    gates = np.empty((T, N, 4 * H), dtype)
-    tanh_c = np.empty((T, N, H), dtype)
-    hs[0] = h0
-    cs[0] = 0 if c0 is None else c0
-    np.matmul(x_tm.reshape(T * N, D), Wx_half, out=gates.reshape(T * N, 4 * H))
-    gates += b_half
+    K = H + D + 1
+    z = np.empty((T + 1, K, N), dtype)
+    z[0, :H] = np.asarray(h0).T
+    z[:T, H:H + D] = np.asarray(x).transpose(1, 2, 0)
+    z[:T, H + D] = 1
+    z[T, H:] = 0  # the last slab only holds h_T
+    cs = np.empty((T + 1, H, N), dtype)
+    cs[0] = 0 if c0 is None else np.asarray(c0).T
+    gates = np.empty((T, 4 * H, N), dtype)
+    tanh_c = np.empty((T, H, N), dtype)
+    h = np.empty((N, T, H), dtype)
 
-    hWh = scratch("lstm_forward.hWh", (N, 4 * H), dtype)
-    ig = scratch("lstm_forward.ig", (N, H), dtype)
+    ig = scratch("lstm_forward.ig", (H, N), dtype)
     for t in range(T):
         a = gates[t]
-        np.matmul(hs[t], Wh_half, out=hWh)
-        a += hWh
+        np.matmul(WT_half, z[t], out=a)  # x_t Wx + h_{t-1} Wh + b, halved for the sigmoids
         np.tanh(a, out=a)
-        sig = a[:, :3 * H]
+        sig = a[:3 * H]
         sig *= 0.5
         sig += 0.5  # sigmoid(a) = (1 + tanh(a / 2)) / 2
-        o, i, f, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        o, i, f, g = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
         np.multiply(f, cs[t], out=cs[t + 1])
         np.multiply(i, g, out=ig)
         cs[t + 1] += ig
         np.tanh(cs[t + 1], out=tanh_c[t])
-        np.multiply(o, tanh_c[t], out=hs[t + 1])
+        np.multiply(o, tanh_c[t], out=z[t + 1, :H])  # h_t, into the next step's input
+        h[:, t] = z[t + 1, :H].T  # the caller's row form
 
-    h = np.ascontiguousarray(hs[1:].transpose(1, 0, 2))
-    return h, LSTMCache(x_tm=x_tm, hs=hs, cs=cs, gates=gates, tanh_c=tanh_c, Wx=Wx, Wh=Wh)
+    return h, LSTMCache(z=z, cs=cs, gates=gates, tanh_c=tanh_c, W=W)
 
 
 def lstm_backward(dh, cache):
@@ -200,52 +207,59 @@ def lstm_backward(dh, cache):
     Returns:
         dx ``(N, T, D)``, dh0 ``(N, H)``, dWx ``(D, 4H)``, dWh ``(H, 4H)``, db ``(4H,)``.
     """
-    x_tm, hs, cs, gates, tanh_c = cache.x_tm, cache.hs, cache.cs, cache.gates, cache.tanh_c
-    T, N, D = x_tm.shape
-    H = hs.shape[2]
-    dtype = hs.dtype
-    o, i, f, g = (gates[..., k * H:(k + 1) * H] for k in range(4))
+    z, cs, gates, tanh_c, W = cache.z, cache.cs, cache.gates, cache.tanh_c, cache.W
+    T, H, N = tanh_c.shape
+    D = z.shape[1] - H - 1
+    dtype = z.dtype
+    o, i, f, g = (gates[:, k * H:(k + 1) * H] for k in range(4))  # each (T, H, N)
 
     # Every gate's gradient is an upstream gradient times a factor known from the
     # forward alone: do = dh_t * tanh(c_t) o'(.), di = dc_t * g i'(.),
     # df = dc_t * c_{t-1} f'(.), dg = dc_t * i g'(.). Compute the factors for all steps
     # at once; the loop then multiplies them in place, turning da into dL/da.
-    da = scratch("lstm_backward.da", (T, N, 4 * H), dtype)
-    np.subtract(1, gates[..., :3 * H], out=da[..., :3 * H])
-    da[..., :3 * H] *= gates[..., :3 * H]  # sigmoid' = s (1 - s) for o, i, f
-    da[..., :H] *= tanh_c
-    da[..., H:2 * H] *= g
-    da[..., 2 * H:3 * H] *= cs[:-1]
-    dg = da[..., 3 * H:]
+    da = scratch("lstm_backward.da", (T, 4 * H, N), dtype)
+    np.subtract(1, gates[:, :3 * H], out=da[:, :3 * H])
+    da[:, :3 * H] *= gates[:, :3 * H]  # sigmoid' = s (1 - s) for o, i, f
+    da[:, :H] *= tanh_c
+    da[:, H:2 * H] *= g
+    da[:, 2 * H:3 * H] *= cs[:-1]
+    dg = da[:, 3 * H:]
     np.multiply(g, g, out=dg)
     np.subtract(1, dg, out=dg)
     dg *= i  # tanh' = 1 - g^2
     # dc_t = dc_{t+1} f_{t+1} + dh_t * o (1 - tanh(c_t)^2): the second factor, too.
-    dh_to_dc = scratch("lstm_backward.dh_to_dc", (T, N, H), dtype)
+    dh_to_dc = scratch("lstm_backward.dh_to_dc", (T, H, N), dtype)
     np.multiply(tanh_c, tanh_c, out=dh_to_dc)
     np.subtract(1, dh_to_dc, out=dh_to_dc)
     dh_to_dc *= o
 
-    WhT = np.ascontiguousarray(cache.Wh.T)  # a contiguous operand makes the GEMM faster
-    dh_t = scratch("lstm_backward.dh_t", (N, H), dtype)
-    tmp = scratch("lstm_backward.tmp", (N, H), dtype)
-    dh_carry = np.zeros((N, H), dtype)  # dL/dh_t through step t + 1
-    dc = np.zeros((N, H), dtype)  # dL/dc_t, carried backwards
+    dh_fm = scratch("lstm_backward.dh_fm", (T, H, N), dtype)
+    np.copyto(dh_fm, dh.transpose(1, 2, 0))
+    W_hx = W[:H + D]  # the bias row has no input to pass a gradient to
+    dz = scratch("lstm_backward.dz", (H + D, N), dtype)  # [dh_{t-1}; dx_t]
+    dh_t = scratch("lstm_backward.dh_t", (H, N), dtype)
+    tmp = scratch("lstm_backward.tmp", (H, N), dtype)
+    dx = np.empty((N, T, D), dtype)
+    dc = np.zeros((H, N), dtype)  # dL/dc_t, carried backwards
+    dz[:H] = 0  # dL/dh_T through a step T + 1: none
     for t in reversed(range(T)):
-        np.add(dh[:, t], dh_carry, out=dh_t)
+        np.add(dh_fm[t], dz[:H], out=dh_t)
         np.multiply(dh_t, dh_to_dc[t], out=tmp)
         dc += tmp
         d = da[t]
-        d[:, :H] *= dh_t  # do
-        d[:, H:].reshape(N, 3, H)[...] *= dc[:, None, :]  # di, df, dg
+        d[:H] *= dh_t  # do
+        d[H:].reshape(3, H, N)[...] *= dc  # di, df, dg
         dc *= f[t]  # dL/dc_{t-1} through c_t
-        np.matmul(d, WhT, out=dh_carry)
+        np.matmul(W_hx, d, out=dz)
+        dx[:, t] = dz[H:].T
 
-    da_flat = da.reshape(T * N, 4 * H)
-    dx_tm = da_flat @ cache.Wx.T
-    dx = np.ascontiguousarray(dx_tm.reshape(T, N, D).transpose(1, 0, 2))
-    back = np.argsort(_storage_order(H))  # to the contract's i, f, g, o
-    dWx = (x_tm.reshape(T * N, D).T @ da_flat)[:, back]
-    dWh = (hs[:-1].reshape(T * N, H).T @ da_flat)[:, back]
-    db = da_flat.sum(axis=0)[back]
-    return dx, dh_carry, dWx, dWh, db
+    # Every weight gradient over all steps at once: with the steps laid side by side,
+    # dW = sum_t z_t @ da_t.T is one GEMM, and the row of ones in z gives db.
+    # The copy of da also puts its gate blocks back in the contract's order i, f, g, o.
+    z_all = scratch("lstm_backward.z_all", (H + D + 1, T, N), dtype)
+    np.copyto(z_all, z[:T].transpose(1, 0, 2))
+    da_all = scratch("lstm_backward.da_all", (4 * H, T, N), dtype)
+    np.take(da.transpose(1, 0, 2), np.argsort(_storage_order(H)), axis=0, out=da_all)
+    dW = z_all.reshape(-1, T * N) @ da_all.reshape(4 * H, T * N).T
+    dh0 = np.ascontiguousarray(dz[:H].T)
+    return dx, dh0, dW[H:H + D], dW[:H], dW[H + D]

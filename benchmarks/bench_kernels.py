@@ -109,7 +109,8 @@ def main():
     threads = numpy_threads()
     torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
-    print(f"float32 forward+backward, {threads} thread(s), best of {args.repeats}")
+    load = os.getloadavg()[0]
+    print(f"float32 forward+backward, {threads} thread(s), best of {args.repeats}, load {load:.2f}")
     print(f"{'cell':5} {'shape':22} {'course_lib ms':>14} {'torch ms':>9} {'ratio':>6} {'must':>5}")
     failures = []
     for cell in args.cells:
@@ -126,7 +127,7 @@ def main():
             shape = f"{name} N={N} T={T} D={D} H={H}"
             print(f"{cell:5} {shape:22} {ours * 1e3:14.2f} {theirs * 1e3:9.2f} {ratio:6.2f} {must:5.1f}")
     verdict = "all within the must-reach ratios" if not failures else "above must-reach: " + ", ".join(failures)
-    print(f"summary: {verdict}")
+    print(f"summary: {verdict} (load average {os.getloadavg()[0]:.2f} at the end)")
 
 
 if __name__ == "__main__":

@@ -146,7 +146,7 @@ def gru_forward(x, h0, Wx, Wh, bx, bh):
         h_next *= z
         h_next += n  # (1 - z) n + z h = n + z (h - n)
 
-    h = np.ascontiguousarray(hs[1:].transpose(1, 0, 2))
+    h = hs[1:].transpose(1, 0, 2).copy()  # a fresh array, never a view of the cache
     return h, GRUCache(x_tm=x_tm, hs=hs, gates=gates, hWh_n=hWh_n, Wx=Wx, Wh=Wh)
 
 

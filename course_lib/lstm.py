@@ -128,7 +128,7 @@ class LSTMCache:
 
         A fresh array: resetting some rows of it in place must not change this cache.
         """
-        return np.ascontiguousarray(self.cs[-1].T)
+        return self.cs[-1].T.copy()
 
 
 def _storage_order(H):
@@ -261,5 +261,5 @@ def lstm_backward(dh, cache):
     da_all = scratch("lstm_backward.da_all", (4 * H, T, N), dtype)
     np.take(da.transpose(1, 0, 2), np.argsort(_storage_order(H)), axis=0, out=da_all)
     dW = z_all.reshape(-1, T * N) @ da_all.reshape(4 * H, T * N).T
-    dh0 = np.ascontiguousarray(dz[:H].T)
+    dh0 = dz[:H].T.copy()  # dz is scratch: never hand it out
     return dx, dh0, dW[H:H + D], dW[:H], dW[H + D]

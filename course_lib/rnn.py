@@ -103,7 +103,7 @@ def rnn_forward(x, h0, Wx, Wh, b):
         np.matmul(hs[t], Wh, out=hWh)
         hs[t + 1] += hWh
         np.tanh(hs[t + 1], out=hs[t + 1])
-    h = np.ascontiguousarray(hs[1:].transpose(1, 0, 2))
+    h = hs[1:].transpose(1, 0, 2).copy()  # a fresh array, never a view of the cache
     return h, RNNCache(x_tm=x_tm, hs=hs, Wx=Wx, Wh=Wh)
 
 

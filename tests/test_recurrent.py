@@ -411,6 +411,31 @@ def test_results_survive_later_calls(cell, mode):
         np.testing.assert_array_equal(grads_A[k], kept_grads_A[k])
 
 
+@cell_params
+@mode_params
+@pytest.mark.parametrize("N, T", [(1, 1), (1, 3), (3, 1), (2, 3)])
+def test_results_never_alias_scratch_cache_or_inputs(cell, mode, N, T):
+    """No output or gradient shares memory with a reused scratch buffer, with the cache,
+    or with an input: size-1 dimensions make transposed views look contiguous, the
+    classic way for a view to slip out where a copy was meant."""
+    from course_lib._scratch import _buffers
+
+    rng = np.random.default_rng(5)
+    inputs = make_inputs(cell, mode, N, T, 3, 4, rng)
+    outs, cache = forward(cell, mode, inputs)
+    grads = backward(cell, mode, make_douts(cell, mode, N, T, 4, rng), cache)
+    held = list(vars(cache).values()) + list(inputs.values()) + list(_buffers.values())
+    returned = list(outs) + list(grads.values())
+    if cell.has_c and mode == "seq":
+        returned.append(cache.c_final)
+    output_ids = {id(o) for o in outs}
+    for r in returned:
+        for h in held:
+            if not isinstance(h, np.ndarray) or id(h) in output_ids:
+                continue  # a step cache may keep its own output (h_next) by design
+            assert not np.shares_memory(r, h), f"a returned array shares memory with one of shape {h.shape}"
+
+
 def _two_layers(cell, rng, N, T, H):
     """Two layers of the same shape (D = H): inputs for layer 1 and params for layer 2."""
     x = rng.standard_normal((N, T, H))

@@ -6,13 +6,15 @@ holds what they just explained. Importing the package never downloads anything.
 Kernels (contract: ``shared/docs/kernel-contract.md``): :mod:`activations`,
 :mod:`losses`, :mod:`layers`, :mod:`rnn`, :mod:`lstm`, :mod:`gru`, :mod:`birnn`,
 :mod:`optim`, :mod:`gradcheck`. Data: :mod:`datasets`, :mod:`vocab`, :mod:`batching`.
-The notebooks' switches: :mod:`config`.
+Built on the kernels: :mod:`models`, :mod:`training`, :mod:`schedules`, :mod:`metrics`,
+:mod:`sampling`, :mod:`checkpoints`. The notebooks' switches: :mod:`config`.
 """
 
 from . import (
     activations,
     batching,
     birnn,
+    checkpoints,
     config,
     datasets,
     gradcheck,
@@ -20,8 +22,13 @@ from . import (
     layers,
     losses,
     lstm,
+    metrics,
+    models,
     optim,
     rnn,
+    sampling,
+    schedules,
+    training,
     vocab,
 )
 

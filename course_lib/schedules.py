@@ -1,0 +1,98 @@
+"""Learning-rate schedules: functions ``step -> lr``.
+
+Plotted in ``notebooks/03_optimizers``. A schedule is nothing but a function of the
+step number: step 0 is the first update. :func:`course_lib.training.fit` calls it
+before every step and sets ``optimizer.lr`` to the result, so resuming a run at step
+``k`` gives exactly the learning rate it would have had (nothing to save)::
+
+    schedule = warmup(cosine(3e-3, total_steps=5000, min_lr=3e-4), warmup_steps=200)
+    lrs = [schedule(step) for step in range(5000)]    # plt.plot(lrs)
+
+Each factory checks its arguments and returns a plain function; write your own the
+same way (``lambda step: 1e-3 / (1 + step / 1000)`` is a schedule too).
+"""
+
+import math
+import numbers
+
+
+def _check_lr(name, value):
+    if not isinstance(value, numbers.Real) or not value >= 0 or math.isinf(value):
+        raise ValueError(f"{name}: expected a finite learning rate >= 0, got {value!r}")
+    return float(value)
+
+
+def _check_steps(name, value):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name}: expected a positive integer number of steps, got {value!r}")
+    return int(value)
+
+
+def constant(lr):
+    """``lr`` at every step."""
+    lr = _check_lr("lr", lr)
+
+    def schedule(step):
+        return lr
+
+    return schedule
+
+
+def step_decay(lr, every, factor):
+    """``lr`` multiplied by ``factor`` every ``every`` steps: ``lr * factor ** (step // every)``.
+
+    As ``torch.optim.lr_scheduler.StepLR(step_size=every, gamma=factor)``, e.g.
+    ``step_decay(1e-2, every=1000, factor=0.5)`` halves the rate every 1000 steps.
+    """
+    lr = _check_lr("lr", lr)
+    every = _check_steps("every", every)
+    if not isinstance(factor, numbers.Real) or not 0 < factor <= 1:
+        raise ValueError(f"factor: expected a number in (0, 1], got {factor!r}")
+
+    def schedule(step):
+        return lr * factor ** (step // every)
+
+    return schedule
+
+
+def cosine(lr, total_steps, min_lr=0.0):
+    """Half a cosine from ``lr`` at step 0 down to ``min_lr`` at ``total_steps``, then flat.
+
+        lr_t = min_lr + (lr - min_lr) * (1 + cos(pi * t / total_steps)) / 2
+
+    As ``torch.optim.lr_scheduler.CosineAnnealingLR(T_max=total_steps, eta_min=min_lr)``
+    for ``t <= total_steps``; after that it stays at ``min_lr`` (torch's climbs back up).
+    """
+    lr = _check_lr("lr", lr)
+    total_steps = _check_steps("total_steps", total_steps)
+    min_lr = _check_lr("min_lr", min_lr)
+    if min_lr > lr:
+        raise ValueError(f"min_lr: expected at most lr={lr}, got {min_lr}")
+
+    def schedule(step):
+        t = min(step, total_steps)
+        return min_lr + (lr - min_lr) * (1 + math.cos(math.pi * t / total_steps)) / 2
+
+    return schedule
+
+
+def warmup(schedule, warmup_steps):
+    """``schedule``, with its first ``warmup_steps`` steps ramped up linearly.
+
+        lr_t = schedule(t) * (t + 1) / warmup_steps     for t < warmup_steps
+        lr_t = schedule(t)                              afterwards
+
+    The ramp multiplies the schedule rather than delaying it, so ``schedule`` keeps its
+    own step axis: ``warmup(cosine(lr, total_steps=n), 100)`` still reaches ``min_lr``
+    at step ``n``. The first step already uses ``lr / warmup_steps``, not 0 (a step
+    with lr 0 would be wasted).
+    """
+    if not callable(schedule):
+        raise ValueError(f"schedule: expected a function step -> lr, got {type(schedule).__name__}")
+    warmup_steps = _check_steps("warmup_steps", warmup_steps)
+
+    def warmed_up(step):
+        factor = min(1.0, (step + 1) / warmup_steps)
+        return schedule(step) * factor
+
+    return warmed_up

@@ -41,8 +41,9 @@ $(VENV)/.installed-test: requirements-test.txt requirements.txt pyproject.toml |
 	$(PIP) -r requirements-test.txt
 	@touch $@
 
+# Served from the repository root (where jupytext.toml is, as on Binder), opened on notebooks/.
 lab: $(VENV)/.installed-lab
-	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS) notebooks/
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
 # ci mode: every notebook on small data, so the whole suite runs in minutes.
 # One BLAS thread: checked outputs then match across machines to the printed digits.

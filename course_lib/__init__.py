@@ -7,7 +7,7 @@ Kernels (contract: ``shared/docs/kernel-contract.md``): :mod:`activations`,
 :mod:`losses`, :mod:`layers`, :mod:`rnn`, :mod:`lstm`, :mod:`gru`, :mod:`birnn`,
 :mod:`optim`, :mod:`gradcheck`. Data: :mod:`datasets`, :mod:`vocab`, :mod:`batching`.
 Built on the kernels: :mod:`models`, :mod:`training`, :mod:`schedules`, :mod:`metrics`,
-:mod:`sampling`, :mod:`checkpoints`. The notebooks' switches: :mod:`config`.
+:mod:`sampling`, :mod:`checkpoints`; Karpathy's min-char-rnn, faithfully: :mod:`minchar`. The notebooks' switches: :mod:`config`.
 """
 
 from . import (
@@ -23,6 +23,7 @@ from . import (
     losses,
     lstm,
     metrics,
+    minchar,
     models,
     optim,
     rnn,

@@ -36,20 +36,25 @@ def numpy_threads():
     return os.cpu_count()
 
 
-def best_times(fns, repeats):
-    """The fastest of ``repeats`` runs of each function, in seconds.
+def best_times(fns, repeats, rounds=3):
+    """The fastest run of each function, in seconds.
 
-    The functions take turns, so a burst of load from elsewhere hits both sides alike,
-    and the minimum is the run least disturbed by it.
+    Each function runs in blocks of ``repeats`` calls, and the functions take turns block
+    by block for ``rounds`` rounds, so a slow drift of load from elsewhere hits both
+    sides alike, and the minimum is the run least disturbed by it. Turns are taken by
+    block, not by call: right after a call, OpenBLAS's and PyTorch's worker threads keep
+    spinning for a moment, and a call of the other library squeezed in at once would be
+    measured against them.
     """
-    for fn in fns:
-        fn()  # warm up: first-call allocations and BLAS thread start-up
     best = [float("inf")] * len(fns)
-    for _ in range(repeats):
+    for _ in range(rounds):
         for k, fn in enumerate(fns):
-            start = time.perf_counter()
-            fn()
-            best[k] = min(best[k], time.perf_counter() - start)
+            fn()  # warm up: first-call allocations, waking the thread pool
+            for _ in range(repeats):
+                start = time.perf_counter()
+                fn()
+                best[k] = min(best[k], time.perf_counter() - start)
+            time.sleep(0.2)  # let the other library's spinning threads go idle
     return best
 
 
@@ -101,7 +106,7 @@ def make_inputs(cell, N, T, D, H, rng):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=10, help="timed calls per block (3 blocks each)")
     parser.add_argument("--cells", nargs="+", default=["rnn", "lstm", "gru"])
     parser.add_argument("--shapes", nargs="+", default=list(SHAPES))
     args = parser.parse_args()
@@ -110,7 +115,7 @@ def main():
     torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
     load = os.getloadavg()[0]
-    print(f"float32 forward+backward, {threads} thread(s), best of {args.repeats}, load {load:.2f}")
+    print(f"float32 forward+backward, {threads} thread(s), best of 3 x {args.repeats}, load {load:.2f}")
     print(f"{'cell':5} {'shape':22} {'course_lib ms':>14} {'torch ms':>9} {'ratio':>6} {'must':>5}")
     failures = []
     for cell in args.cells:

@@ -7,7 +7,8 @@ Kernels (contract: ``shared/docs/kernel-contract.md``): :mod:`activations`,
 :mod:`losses`, :mod:`layers`, :mod:`rnn`, :mod:`lstm`, :mod:`gru`, :mod:`birnn`,
 :mod:`optim`, :mod:`gradcheck`. Data: :mod:`datasets`, :mod:`vocab`, :mod:`batching`.
 Built on the kernels: :mod:`models`, :mod:`training`, :mod:`schedules`, :mod:`metrics`,
-:mod:`sampling`, :mod:`checkpoints`; Karpathy's min-char-rnn, faithfully: :mod:`minchar`. The notebooks' switches: :mod:`config`.
+:mod:`sampling`, :mod:`checkpoints`; Karpathy's min-char-rnn, faithfully: :mod:`minchar`. A
+shipped char-rnn: :mod:`pretrained`. The command line (``python -m course_lib``): :mod:`cli`. The notebooks' switches: :mod:`config`.
 """
 
 from . import (
@@ -26,6 +27,7 @@ from . import (
     minchar,
     models,
     optim,
+    pretrained,
     rnn,
     sampling,
     schedules,

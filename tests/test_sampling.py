@@ -1,6 +1,5 @@
 """Tests for course_lib.sampling: temperature and top-k made safe, seeded sampling with
-the hidden state carried, and its speed."""
-
+the hidden state carried. (Its speed: benchmarks/bench_sampling.py.)"""
 
 import numpy as np
 import pytest

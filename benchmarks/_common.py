@@ -188,6 +188,22 @@ def run_sides(script, sides, argv, threads):
     return results
 
 
+def main(script, parse_args, sides, report):
+    """The entry point every benchmark shares.
+
+    In the parent: run each chosen side (``--which``) in its own process, one after the
+    other, then ``report(args, results, load_at_start)``. In a child (``--side S``): run
+    ``sides[S](args)`` and write its result for the parent.
+    """
+    args = parse_args()
+    if args.side:
+        finish_side(args.result, sides[args.side](args))
+        return
+    load_start = load()
+    chosen = tuple(sides) if args.which == "both" else (args.which,)
+    report(args, run_sides(script, chosen, sys.argv[1:], args.threads), load_start)
+
+
 def finish_side(path, result):
     """In a child: add the process's peak memory to ``result`` and write it as JSON."""
     if isinstance(result, Run):

@@ -184,17 +184,5 @@ def report(args, results, load_start):
     print(f"summary: {text} (val {details}; {args.minutes:g} min; {tail})")
 
 
-def main():
-    args = parse_args()
-    if args.side:  # a child process: one side, result to a file
-        run = {"course_lib": course_lib_side, "torch": torch_side}[args.side](args)
-        _common.finish_side(args.result, run)
-        return
-    load_start = _common.load()
-    sides = SIDES if args.which == "both" else (args.which,)
-    results = _common.run_sides(__file__, sides, sys.argv[1:], args.threads)
-    report(args, results, load_start)
-
-
 if __name__ == "__main__":
-    main()
+    _common.main(__file__, parse_args, {"course_lib": course_lib_side, "torch": torch_side}, report)

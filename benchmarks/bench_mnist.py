@@ -153,17 +153,5 @@ def report(args, results, load_start):
           f"ratio {ratio:.2f}; load average {load_start} at the start, {_common.load()} at the end)")
 
 
-def main():
-    args = parse_args()
-    if args.side:  # a child process: one side, result to a file
-        result = {"course_lib": course_lib_side, "torch": torch_side}[args.side](args)
-        _common.finish_side(args.result, result)
-        return
-    load_start = _common.load()
-    sides = SIDES if args.which == "both" else (args.which,)
-    results = _common.run_sides(__file__, sides, sys.argv[1:], args.threads)
-    report(args, results, load_start)
-
-
 if __name__ == "__main__":
-    main()
+    _common.main(__file__, parse_args, {"course_lib": course_lib_side, "torch": torch_side}, report)

@@ -35,4 +35,8 @@ from . import (
     vocab,
 )
 
+from ._scratch import keep_freed_memory
+
+keep_freed_memory()  # see its docstring: fresh arrays without a page fault per page
+
 __version__ = "0.1.0"

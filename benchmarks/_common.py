@@ -204,6 +204,16 @@ def main(script, parse_args, sides, report):
     report(args, run_sides(script, chosen, sys.argv[1:], args.threads), load_start)
 
 
+def run_rows(runs, results, unit):
+    """The table rows every training benchmark prints: (label, side -> text)."""
+    return [
+        ("steps", lambda s: f"{runs[s].steps}"),
+        ("training seconds", lambda s: f"{runs[s].train_seconds:.1f}"),
+        (f"{unit}/s (training)", lambda s: f"{runs[s].items / runs[s].train_seconds:,.0f}"),
+        ("peak RSS (MB)", lambda s: f"{results[s]['peak_rss_mb']:.0f}"),
+    ]
+
+
 def finish_side(path, result):
     """In a child: add the process's peak memory to ``result`` and write it as JSON."""
     if isinstance(result, Run):

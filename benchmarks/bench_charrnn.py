@@ -23,7 +23,6 @@ torch, given the same weights, gives the same number, so it is the model, not a 
 """
 
 import argparse
-import sys
 
 import _common
 from course_lib.batching import stream_batches
@@ -142,10 +141,7 @@ def report(args, results, load_start):
     rows = [
         ("val loss (nats/char)", lambda s: f"{runs[s].final_val:.4f}"),
         ("val loss (bits/char)", lambda s: f"{bits_per_char(runs[s].final_val):.4f}"),
-        ("steps", lambda s: f"{runs[s].steps}"),
-        ("training seconds", lambda s: f"{runs[s].train_seconds:.1f}"),
-        ("chars/s (training)", lambda s: f"{runs[s].items / runs[s].train_seconds:,.0f}"),
-        ("peak RSS (MB)", lambda s: f"{results[s]['peak_rss_mb']:.0f}"),
+        *_common.run_rows(runs, results, "chars"),
     ]
     print(f"{'':22}" + "".join(f"{s:>14}" for s in sides))
     for name, cell in rows:

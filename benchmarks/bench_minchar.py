@@ -28,7 +28,6 @@ on how often each side is validated. Each side runs in its own process, one afte
 
 import argparse
 import itertools
-import sys
 
 import _common
 from course_lib import minchar
@@ -102,10 +101,7 @@ def report(args, results, load_start):
         (f"first val <= {args.target} at (s)", lambda s: "-" if first[s] is None else f"{first[s]:.1f}"),
         ("validated every (s)", lambda s: f"{every[s]:g}"),
         ("last val loss (nats/char)", lambda s: f"{runs[s].final_val:.4f}"),
-        ("steps", lambda s: f"{runs[s].steps}"),
-        ("training seconds", lambda s: f"{runs[s].train_seconds:.1f}"),
-        ("chars/s (training)", lambda s: f"{runs[s].items / runs[s].train_seconds:,.0f}"),
-        ("peak RSS (MB)", lambda s: f"{results[s]['peak_rss_mb']:.0f}"),
+        *_common.run_rows(runs, results, "chars"),
     ]
     for name, cell in rows:
         print(f"{name:26}" + "".join(f"{cell(s):>24}" for s in sides))

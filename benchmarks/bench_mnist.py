@@ -15,7 +15,6 @@ process, one after the other, with the same number of threads; only training is 
 """
 
 import argparse
-import sys
 import time
 
 import numpy as np

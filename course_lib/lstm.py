@@ -195,7 +195,7 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None):
         cs[t + 1] += ig
         np.tanh(cs[t + 1], out=tanh_c[t])
         np.multiply(o, tanh_c[t], out=z[t + 1, :H])  # h_t, into the next step's input
-        h[:, t] = z[t + 1, :H].T  # the caller's row form
+        h[:, t] = z[t + 1, :H].T  # the caller's row form; per step, while h_t is in cache
 
     return h, LSTMCache(z=z, cs=cs, gates=gates, tanh_c=tanh_c, W=W)
 

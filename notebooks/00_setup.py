@@ -13,6 +13,26 @@
 #
 # Run the cells from top to bottom (Shift+Enter). Nothing here downloads anything.
 
+# %%
+# On Google Colab only: fetch the course, install it and download its datasets (a minute
+# or two, once per session). Anywhere else (your laptop, Binder, the tests) it does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import os
+    import subprocess
+
+    COURSE_DIR = "/content/rnn-course"
+    if not os.path.isdir(COURSE_DIR):
+        subprocess.run(["git", "clone", "--depth=1", "https://github.com/rnn-course/rnn-course", COURSE_DIR], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", COURSE_DIR], check=True)
+    sys.path.insert(0, COURSE_DIR)  # an editable install is seen only after a restart
+    os.chdir(f"{COURSE_DIR}/notebooks")  # where the notebooks find solutions/ and ../img/
+    from course_lib.datasets import FILES, fetch
+
+    for name in FILES:
+        fetch(name)
+
 # %% [markdown]
 # ## 1. The environment
 #
@@ -31,6 +51,9 @@ import numpy as np
 import tqdm
 
 import course_lib
+from course_lib.plots import use_course_style
+
+use_course_style()  # colour-blind-safe colours; COURSE_LECTURE=1 for a projector
 
 print(f"{'python':<11} {sys.version.split()[0]}")
 for module in (np, matplotlib, ipywidgets, tqdm, course_lib):

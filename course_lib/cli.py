@@ -4,6 +4,7 @@
     python -m course_lib sample --checkpoint char_rnn.npz --prime "ROMEO:" --length 500
     python -m course_lib evaluate --checkpoint char_rnn.npz
     python -m course_lib train --resume char_rnn.npz --minutes 20    # on, to 20 minutes in all
+    python -m course_lib fetch                                       # the datasets, before class
 
 Made for an instructor: train before class, sample in the lecture. ``sample`` and
 ``evaluate`` without ``--checkpoint`` use the checkpoint shipped inside course_lib
@@ -49,7 +50,7 @@ import numpy as np
 
 from .batching import train_val_split
 from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from .datasets import DataFileError, DownloadError, load_tinyshakespeare
+from .datasets import FILES, DataFileError, DownloadError, fetch, load_tinyshakespeare
 from .metrics import bits_per_char, perplexity
 from .models import CELLS, CharRNN
 from .optim import SGD, Adagrad, Adam, RMSprop
@@ -60,6 +61,8 @@ from .vocab import CharVocab
 
 PROG = "python -m course_lib"
 SHAKESPEARE = "shakespeare"
+# Each dataset of `fetch`, as the folder its files live in (the keys of datasets.FILES start with it).
+DATASETS = {"mnist": "mnist/", SHAKESPEARE: "tinyshakespeare/"}
 EVAL_CHUNK = 1000  # characters per forward call in validation (only speed depends on it)
 OPTIMIZERS = {"adam": Adam, "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad}
 SCHEDULES = ("constant", "cosine")
@@ -143,7 +146,7 @@ def build_parser():
     """The parser of ``python -m course_lib`` and its sub-commands."""
     parser = argparse.ArgumentParser(
         prog=PROG, formatter_class=_Formatter,
-        description="Train a character-level RNN language model, sample text from it, evaluate it.",
+        description="Train a character-level RNN language model, sample text from it, evaluate it; fetch the datasets.",
         epilog="examples:\n"
                f"  {PROG} train --data shakespeare --minutes 10 --out char_rnn.npz\n"
                f"  {PROG} train --resume char_rnn.npz --minutes 20\n"
@@ -263,6 +266,21 @@ def build_parser():
     ev.add_argument("--max-chars", type=positive_int, metavar="N",
                     help="evaluate only the first N characters of the validation part (default: all)")
     ev.set_defaults(run=_evaluate, parser=ev)
+
+    # --- fetch -----------------------------------------------------------------------
+    fe = commands.add_parser(
+        "fetch", formatter_class=_Formatter, help="download the datasets now (before class, or to go offline)",
+        description=_wrap("Download datasets into the data folder (or copy them from COURSE_DATA_MIRROR), "
+                          "verify their checksums and print where they are. The notebooks do this on first "
+                          "use; run it before class so nobody waits, or to fill a folder that a machine "
+                          "without internet then uses as its COURSE_DATA_MIRROR."),
+        epilog="examples:\n"
+               f"  {PROG} fetch                 # every dataset of the course\n"
+               f"  COURSE_DATA_DIR=/media/usb/course-data {PROG} fetch mnist")
+    # Checked in _fetch, not with choices=: argparse (3.11) rejects an empty list against choices.
+    fe.add_argument("datasets", nargs="*", metavar="DATASET",
+                    help=f"which ones: {', '.join(sorted(DATASETS))} (default: all)")
+    fe.set_defaults(run=_fetch, parser=fe)
     return parser
 
 
@@ -668,4 +686,23 @@ def _evaluate(args, parser):
     print(f"validation loss: {_loss_line(loss)}")
     print(f"({len(val_ids):,} characters of {data}, from the last {val_fraction:g} of it, read as one "
           f"stream; {time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+# --- fetch ------------------------------------------------------------------------------------
+
+
+
+def _fetch(args, parser):
+    unknown = [name for name in args.datasets if name not in DATASETS]
+    if unknown:
+        parser.error(f"unknown dataset {unknown[0]!r}; choose from {', '.join(sorted(DATASETS))}")
+    names = args.datasets or sorted(DATASETS)
+    for name in dict.fromkeys(names):  # once each, in the order given
+        for key in (k for k in FILES if k.startswith(DATASETS[name])):
+            try:
+                path = fetch(key)
+            except (DataFileError, DownloadError, FileNotFoundError) as e:
+                raise _Failure(f"{name}: {e}") from None
+            print(f"{path}  ({_size(path)}, checksum OK)")
     return 0

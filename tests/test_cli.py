@@ -348,3 +348,50 @@ def test_evaluate_text_with_characters_outside_the_vocabulary(capsys, files, tmp
     (tmp_path / "other_chars.txt").write_text("Qx" * 100)
     code, _, err = run(capsys, "evaluate", "--checkpoint", files["run"], "--data", tmp_path / "other_chars.txt")
     assert code == 2 and "is not in the vocabulary" in err
+
+
+# --- fetch ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def tiny_dataset(monkeypatch, tmp_path):
+    """A dataset ``tiny`` of two files, registered like the real ones, in a mirror folder."""
+    import hashlib
+
+    from course_lib import datasets
+
+    mirror = tmp_path / "mirror"
+    (mirror / "tiny").mkdir(parents=True)
+    for name, body in {"tiny/a.txt": b"first file\n", "tiny/b.txt": b"second\n"}.items():
+        (mirror / name).write_bytes(body)
+        digest = hashlib.sha256(body).hexdigest()
+        monkeypatch.setitem(datasets.FILES, name, datasets.DataFile(f"https://example.invalid/{name}",
+                                                                     f"sha256:{digest}", len(body)))
+    monkeypatch.setitem(cli.DATASETS, "tiny", "tiny/")
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(mirror))
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    return mirror, tmp_path / "data"
+
+
+def test_fetch_copies_and_verifies_each_file_of_a_dataset(capsys, tiny_dataset):
+    mirror, data = tiny_dataset
+    code, out, _ = run(capsys, "fetch", "tiny")
+    assert code == 0
+    assert (data / "tiny" / "a.txt").read_bytes() == b"first file\n"
+    assert (data / "tiny" / "b.txt").read_bytes() == b"second\n"
+    assert out.count("checksum OK") == 2
+
+
+def test_fetch_reports_a_corrupt_mirror_file_as_a_failure(capsys, tiny_dataset):
+    mirror, data = tiny_dataset
+    (mirror / "tiny" / "b.txt").write_bytes(b"SECOND\n")  # same size, wrong bytes
+    code, _, err = run(capsys, "fetch", "tiny")
+    assert code == 1
+    assert "tiny:" in err and "b.txt" in err
+    assert not (data / "tiny" / "b.txt").exists(), "a file that fails its checksum must not be left behind"
+
+
+def test_fetch_knows_only_the_course_datasets(capsys):
+    code, _, err = run(capsys, "fetch", "imagenet")
+    assert code == 2 and "unknown dataset 'imagenet'" in err
+    for name in cli.DATASETS:
+        assert name in err

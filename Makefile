@@ -20,13 +20,14 @@ LAB_ARGS ?=
 # JupyterLab refuses to run as root unless told; containers often run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test notebooks
+.PHONY: help lab test notebooks site
 
 help:
 	@echo "make lab        open the notebooks in JupyterLab (builds .venv on first use)"
 	@echo "make test       run the unit tests and every notebook, as CI does"
 	@echo "make notebooks  re-execute notebooks/NN_*.py in full mode and store the outputs"
 	@echo "                (one or some: make notebooks NB='00_setup 02_rnn_bptt')"
+	@echo "make site       build the book: _build/site/index.html, the notebooks as they were run"
 
 $(VENV)/pyvenv.cfg:
 	@test -n "$(PYTHON)" || { echo "error: install Python 3.11 or newer (python3.11 or python3)" >&2; exit 1; }
@@ -52,3 +53,8 @@ test: $(VENV)/.installed-test
 
 notebooks: $(VENV)/.installed-lab
 	$(BIN)/python scripts/execute_notebooks.py $(NB)
+
+# The notebooks with their stored outputs as a static website (nothing is executed);
+# fails on a broken link or a missing image. Needs no network.
+site: $(VENV)/.installed-test
+	$(BIN)/python scripts/build_site.py

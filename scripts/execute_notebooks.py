@@ -8,6 +8,9 @@ runs it top to bottom in ``COURSE_MODE=full`` with ``notebooks/`` as the working
 directory (as nbval and JupyterLab do), and writes it with its outputs. A cell that
 raises stops the script with a non-zero exit, and nothing is written for that notebook.
 
+Every cell also gets its slide type (``metadata.slideshow``) from the headings, so that
+each notebook can be presented as slides with no hand-set metadata (docs/slides.md).
+
 Why not ``jupytext --sync`` + ``jupyter nbconvert --execute``: ``--sync`` picks a side by
 modification time and can overwrite a real edit after a checkout, and nbconvert's
 ``store_widget_state=False`` crashes on notebooks with ``interact`` (nbclient 0.11).
@@ -25,6 +28,8 @@ from jupytext.combine import combine_inputs_with_outputs
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+COLAB_MARKER = '"google.colab" in sys.modules'  # the first code cell of every notebook
+RISE = {"scroll": True}
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -53,9 +58,36 @@ def build(py):
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    # Only the kernelspec: no jupytext bookkeeping, no stale widget state.
-    nb.metadata = {"kernelspec": dict(KERNELSPEC)}
+    add_slide_metadata(nb)
+    # Only the kernelspec and RISE's settings: no jupytext bookkeeping, no stale widget
+    # state. With scroll, a slide taller than the screen scrolls instead of being cut.
+    nb.metadata = {"kernelspec": dict(KERNELSPEC), "rise": dict(RISE)}
     return nb
+
+
+def slide_type(cell, first_code_cell):
+    """The reveal.js slide type of a cell, from the headings (see docs/slides.md).
+
+    A markdown cell opening with ``# `` or ``## `` starts a slide, one with ``### `` a
+    subslide (reveal.js puts those below their slide); the Colab setup cell is skipped;
+    every other cell goes on the current slide.
+    """
+    if cell is first_code_cell and COLAB_MARKER in cell.source:
+        return "skip"
+    if cell.cell_type == "markdown":
+        text = cell.source.lstrip()
+        if text.startswith(("# ", "## ")):
+            return "slide"
+        if text.startswith("### "):
+            return "subslide"
+    return "-"
+
+
+def add_slide_metadata(nb):
+    """Set ``metadata.slideshow`` on every cell, for RISE and ``nbconvert --to slides``."""
+    first_code_cell = next((cell for cell in nb.cells if cell.cell_type == "code"), None)
+    for cell in nb.cells:
+        cell.metadata["slideshow"] = {"slide_type": slide_type(cell, first_code_cell)}
 
 
 def execute(nb, timeout):

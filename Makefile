@@ -13,14 +13,15 @@ BIN := $(VENV)/bin
 # Python 3.11 if the machine has it under that name, else whatever python3 is
 # (pyproject.toml refuses anything older than 3.11 with a clear message).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-PIP := $(BIN)/python -m pip install --quiet
+# The versions CI tested, exactly (constraints.txt); the requirements files hold the bounds.
+PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 
 # Extra options for JupyterLab, e.g. make lab LAB_ARGS="--no-browser --port 8890".
 LAB_ARGS ?=
 # JupyterLab refuses to run as root unless told; containers often run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test notebooks site
+.PHONY: help lab test notebooks site constraints drift site
 
 help:
 	@echo "make lab        open the notebooks in JupyterLab (builds .venv on first use)"
@@ -28,17 +29,19 @@ help:
 	@echo "make notebooks  re-execute notebooks/NN_*.py in full mode and store the outputs"
 	@echo "                (one or some: make notebooks NB='00_setup 02_rnn_bptt')"
 	@echo "make site       build the book: _build/site/index.html, the notebooks as they were run"
+	@echo "make drift      run the notebooks with the newest versions requirements*.txt allow"
+	@echo "make constraints re-pin constraints.txt (the versions CI installs) to those versions"
 
 $(VENV)/pyvenv.cfg:
 	@test -n "$(PYTHON)" || { echo "error: install Python 3.11 or newer (python3.11 or python3)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 # Stamp files: reinstall only when a requirements file changes.
-$(VENV)/.installed-lab: requirements.txt pyproject.toml | $(VENV)/pyvenv.cfg
+$(VENV)/.installed-lab: requirements.txt constraints.txt pyproject.toml | $(VENV)/pyvenv.cfg
 	$(PIP) -r requirements.txt
 	@touch $@
 
-$(VENV)/.installed-test: requirements-test.txt requirements.txt pyproject.toml | $(VENV)/pyvenv.cfg
+$(VENV)/.installed-test: requirements-test.txt requirements.txt constraints.txt pyproject.toml | $(VENV)/pyvenv.cfg
 	$(PIP) -r requirements-test.txt
 	@touch $@
 
@@ -58,3 +61,17 @@ notebooks: $(VENV)/.installed-lab
 # fails on a broken link or a missing image. Needs no network.
 site: $(VENV)/.installed-test
 	$(BIN)/python scripts/build_site.py
+
+# Re-pin constraints.txt to the newest versions the requirements allow (torch stays the
+# oracle's exact version), after `make drift` shows the notebooks pass with them.
+constraints:
+	rm -rf .venv-pins
+	$(PYTHON) -m venv .venv-pins
+	.venv-pins/bin/python -m pip install --quiet torch==2.13.0 -r requirements-test.txt
+	{ sed -n '1,/^[^#]/{/^#/p}' constraints.txt; .venv-pins/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .venv-pins
+
+# The notebooks against the newest versions the bounds allow; names the packages that moved.
+drift:
+	$(PYTHON) scripts/check_drift.py

@@ -1,0 +1,83 @@
+"""Run the notebooks against the newest versions the requirements allow, and name what moved.
+
+    python scripts/check_drift.py            # what .ci/run does after the pinned run
+
+CI first tests the exact versions in ``constraints.txt``. A learner who runs
+``pip install -r requirements.txt`` (or Binder, which does just that) gets the newest
+versions within the bounds instead, and one of them may have changed since. This script
+builds a second environment, ``.venv-latest``, without the constraints (torch, the test
+oracle, stays pinned), lists every package whose version differs from ``constraints.txt``,
+and runs every notebook under nbval in CI mode there. If nothing moved, the pinned run
+already covered it and the script stops early. If the notebooks fail, the failure names
+the packages that moved: the first suspects.
+
+``make constraints`` rewrites ``constraints.txt`` from a fresh resolve, once a drift has
+been checked and accepted.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv-latest"
+TORCH = "torch==2.13.0"
+
+
+def canonical(name):
+    """PEP 503 name: ``Jinja2`` and ``jinja2``, ``typing_extensions`` and ``typing-extensions`` match."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def read_pins(text):
+    """``{name: version}`` from ``pip freeze``-style lines (``name==version``), ignoring the rest."""
+    pins = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[canonical(name)] = version.strip()
+    return pins
+
+
+def moved_packages(pinned, installed):
+    """Lines ``name: pinned -> installed`` for every package whose version differs."""
+    lines = []
+    for name in sorted(set(pinned) | set(installed)):
+        before, after = pinned.get(name, "(not pinned)"), installed.get(name, "(not installed)")
+        if before != after:
+            lines.append(f"{name}: {before} -> {after}")
+    return lines
+
+
+def main():
+    python = VENV / "bin" / "python"
+    print(f"== {VENV.name}: the newest versions allowed by the requirements ({TORCH} stays pinned)", flush=True)
+    venv.EnvBuilder(clear=True, with_pip=True).create(VENV)
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--upgrade"]
+    subprocess.run(pip + [TORCH], check=True)
+    subprocess.run(pip + ["-r", "requirements-test.txt"], check=True, cwd=ROOT)
+
+    freeze = subprocess.run([str(python), "-m", "pip", "freeze", "--exclude-editable"],
+                            check=True, capture_output=True, text=True).stdout
+    moved = moved_packages(read_pins((ROOT / "constraints.txt").read_text()), read_pins(freeze))
+    if not moved:
+        print("No package moved since constraints.txt: the pinned run already tested these versions.")
+        return 0
+    print("Packages that moved since constraints.txt:\n  " + "\n  ".join(moved), flush=True)
+
+    env = dict(os.environ, COURSE_MODE="ci", OPENBLAS_NUM_THREADS="1")
+    result = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             "notebooks", "tests/test_notebooks.py"], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        print("\nerror: the notebooks fail with the newest allowed versions, and pass with "
+              "constraints.txt. Packages that moved (suspects first to check):\n  " + "\n  ".join(moved),
+              file=sys.stderr)
+    return result.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

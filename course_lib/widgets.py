@@ -363,11 +363,12 @@ def draw_gradient_norms(ax, spectral_radius=1.0, seq_len=100, input_scale=0.1):
     ax.semilogy(t, float(spectral_radius) ** (seq_len - t), color="grey", linestyle=":",
                 label=r"$\rho^{\,T-t}$")
     ax.set_ylim(*GRADIENT_NORM_YLIM)
+    ax.set_yticks(10.0 ** np.arange(-20, 21, 10))  # the same ticks whatever the figure's size
     ax.set_xlim(0, seq_len)
-    ax.set(title=f"ρ(W_h) = {spectral_radius:.3g}, input scale {input_scale:.3g}: "
+    ax.set(title=f"ρ(W_h) = {spectral_radius:.3g}, input scale {input_scale:.3g}\n"
                  f"mean tanh′ = {mean_tanh_grad:.2f}",
            xlabel="time step t (the loss is on h_T, at the right)", ylabel="‖∂L/∂h_t‖")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     return {"norms": norms, "linear_norms": linear_norms, "mean_tanh_grad": mean_tanh_grad}
 
 
@@ -608,7 +609,7 @@ def draw_trajectory(ax, surface="quadratic", optimizer="SGD", lr=0.05, steps=100
     """
     points = draw_trajectories(ax, surface, {optimizer: lr}, steps)[optimizer]
     summary = trajectory_summary(surface, points, steps)
-    ax.set_title(f"{optimizer}, lr {lr:.3g}, {steps} steps: {summary}", fontsize=10)
+    ax.set_title(f"{optimizer}, lr {lr:.3g}, {steps} steps\n{summary}", fontsize=10)
     ax.get_legend().remove()
     return {"points": points, "summary": summary}
 
@@ -630,11 +631,22 @@ def trajectory_widget():
 import numpy as np  # noqa: E402 - each notebook's section imports what it uses
 from matplotlib import colormaps as _colormaps  # noqa: E402
 from matplotlib.colors import Normalize as _Normalize  # noqa: E402
+from matplotlib.font_manager import FontProperties as _FontProperties  # noqa: E402
+from matplotlib.patches import PathPatch as _PathPatch  # noqa: E402
+from matplotlib.path import Path as _Path  # noqa: E402
+from matplotlib.textpath import TextPath as _TextPath  # noqa: E402
+from matplotlib.transforms import Affine2D as _Affine2D  # noqa: E402
 
 from course_lib import sampling as _sampling  # noqa: E402
 from course_lib.plots import DIVERGING_CMAP as _DIVERGING_CMAP  # noqa: E402
 
 NEWLINE_MARK = "↵"  # how a newline is drawn in a grid of characters
+CELL_ASPECT = 2.0  # a character cell is twice as tall as wide, as monospace text with line spacing
+_MONO = _FontProperties(family="monospace")
+# The advance of one character of the monospace font: the difference of two widths (a
+# single width would also hold the side bearings of the first and last glyph).
+_MONO_ADVANCE = (_TextPath((0, 0), "M" * 40, prop=_MONO, size=1).get_extents().width
+                 - _TextPath((0, 0), "M" * 20, prop=_MONO, size=1).get_extents().width) / 20
 
 
 def render_sample(model, vocab, *, prime="", length=300, temperature=1.0, top_k=None, seed=0, clicks=0):
@@ -658,7 +670,8 @@ def render_sample(model, vocab, *, prime="", length=300, temperature=1.0, top_k=
 
 def sampling_widget(model, vocab, *, prime="ROMEO:", length=300, temperature=0.8, seed=0):
     """Temperature, top-k, priming text, length and seed over :func:`render_sample`, and a
-    "Resample" button that draws again with the next seed."""
+    "Resample" button that draws again with the next seed. In the priming text, a typed
+    ``\\n`` stands for a line break (the text box holds one line)."""
     controls = {
         "temperature": slider("temperature T", temperature, 0.0, 2.0, 0.05),
         "top_k": dropdown("top-k", [("all characters", 0), ("10", 10), ("3", 3)], 0),
@@ -668,6 +681,7 @@ def sampling_widget(model, vocab, *, prime="ROMEO:", length=300, temperature=0.8
     }
 
     def render(temperature, top_k, prime, length, seed, clicks):
+        prime = prime.replace("\\n", "\n")  # a one-line text box: typed \n is a line break
         return render_sample(model, vocab, prime=prime, length=length, temperature=temperature,
                              top_k=top_k or None, seed=seed, clicks=clicks)
 
@@ -701,11 +715,22 @@ def char_grid(text, width=64):
     return rows, cells
 
 
-def draw_char_activations(ax, text, values, *, title, width=64, vmax=1.0, fontsize=9, colorbar=True):
+def _glyph_path(chars, row):
+    """The outlines of ``chars`` (one row of the grid) in data coordinates: character i
+    fills cell ``(row, i)``, a cell being one unit wide, its row one unit tall, y downward."""
+    scale = 1 / _MONO_ADVANCE  # one advance of the monospace font = one cell
+    path = _TextPath((0, 0), chars, prop=_MONO, size=1)
+    # Baseline a quarter cell below the row's centre: room for capitals above, descenders below.
+    return _Affine2D().scale(scale, -scale / CELL_ASPECT).translate(-0.5, row + 0.25).transform_path(path)
+
+
+def draw_char_activations(ax, text, values, *, title, width=64, vmax=1.0, colorbar=True):
     """``text`` drawn one character per cell, each cell coloured by its value in ``values``.
 
     The colour map is the course's diverging one, centred on 0 (from ``-vmax`` to
-    ``vmax``); a character on a dark cell is written in white.
+    ``vmax``); a character on a dark cell is written in white. The letters are glyph
+    outlines in data coordinates, two paths in all (black and white): hundreds of text
+    objects would take several times longer to draw, too long for a widget.
 
     Args:
         text: the passage, L characters.
@@ -713,7 +738,7 @@ def draw_char_activations(ax, text, values, *, title, width=64, vmax=1.0, fontsi
 
     Returns:
         dict: ``grid`` (rows, width) of the values as drawn (NaN in empty cells),
-        ``image`` (the ``AxesImage``).
+        ``on_dark`` (L,) bool, True where a character is written in white, and ``image``.
     """
     values = np.asarray(values, dtype=np.float64)
     if values.shape != (len(text),):
@@ -721,31 +746,36 @@ def draw_char_activations(ax, text, values, *, title, width=64, vmax=1.0, fontsi
     rows, cells = char_grid(text, width)
     grid = np.full((len(rows), width), np.nan)
     grid[cells[:, 0], cells[:, 1]] = values
-    norm = _Normalize(-vmax, vmax)
-    image = ax.imshow(grid, cmap=_colormaps[_DIVERGING_CMAP], norm=norm, aspect="auto",
-                      interpolation="nearest")
-    dark = np.abs(values) > 0.6 * vmax
-    for (r, c), shown, on_dark in zip(cells, "".join(rows), dark):
-        if shown != " ":  # a space has nothing to draw (its cell still shows its colour)
-            # in_layout=False: hundreds of characters, and the layout need not measure any.
-            ax.text(c, r, shown, ha="center", va="center", family="monospace", fontsize=fontsize,
-                    color="white" if on_dark else "black", in_layout=False)
+    image = ax.imshow(grid, cmap=_colormaps[_DIVERGING_CMAP], norm=_Normalize(-vmax, vmax),
+                      aspect=CELL_ASPECT, interpolation="nearest")
+    on_dark = np.abs(values) > 0.6 * vmax
+    shown = np.array(list("".join(rows)))  # the characters as drawn, in text order
+    for colour, mask in (("black", ~on_dark), ("white", on_dark)):
+        # Row by row, the characters of this colour with the others blanked out.
+        kept = np.where(mask, shown, " ")
+        paths = [_glyph_path("".join(kept[cells[:, 0] == r]), r)
+                 for r in range(len(rows)) if mask[cells[:, 0] == r].any()]
+        if paths:
+            # add_artist, not add_patch: the image has set the limits already, and
+            # add_patch would walk every Bezier curve of every glyph to update them.
+            ax.add_artist(_PathPatch(_Path.make_compound_path(*paths), facecolor=colour, edgecolor="none"))
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
     ax.set(title=title, xlabel="character in the line", ylabel="line")
     if colorbar:
         ax.figure.colorbar(image, ax=ax, fraction=0.03, pad=0.01, label="activation")
-    return {"grid": grid, "image": image}
+    return {"grid": grid, "on_dark": on_dark, "image": image}
 
 
-def activation_widget(text, states, *, unit=0, width=64, figsize=(9.5, 4.6)):
+def activation_widget(text, states, *, unit=0, state=None, width=54, figsize=(9.5, 6.4)):
     """Pick a hidden unit (and which state) and see its activation over ``text``.
 
     Args:
         text: the passage, L characters.
         states: dict ``label -> (L, H)`` array, e.g. ``{"cell tanh(c)": ..., "hidden h": ...}``,
             computed once beforehand so that a redraw only draws.
+        unit, state: what the widget shows first (``state`` None: the first label).
     """
     labels = list(states)
     num_units = np.shape(states[labels[0]])[1]
@@ -755,6 +785,6 @@ def activation_widget(text, states, *, unit=0, width=64, figsize=(9.5, 4.6)):
                               width=width)
 
     controls = {"unit": int_slider("hidden unit", unit, 0, num_units - 1),
-                "state": dropdown("state", labels, labels[0])}
+                "state": dropdown("state", labels, state or labels[0])}
     return plot_widget(draw, controls, figsize=figsize,
                        title="One LSTM unit over a passage: orange negative, purple positive")

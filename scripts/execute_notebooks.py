@@ -93,6 +93,9 @@ def add_slide_metadata(nb):
 def execute(nb, timeout):
     """Run ``nb`` in place in a fresh kernel, in full mode, from notebooks/."""
     os.environ["COURSE_MODE"] = "full"  # the kernel inherits this process's environment
+    # One BLAS thread, as `make test`: the course's matrices are too small to gain from two,
+    # and on a busy machine a second spinning BLAS thread makes a training loop ~10x slower.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     NotebookClient(
         nb,
         kernel_name=KERNELSPEC["name"],

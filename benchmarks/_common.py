@@ -167,12 +167,12 @@ def add_side_arguments(parser):
     parser.add_argument("--result", help=argparse.SUPPRESS)
 
 
-def run_sides(script, sides, argv, threads):
+def run_sides(script, sides, argv, threads, side_env=None):
     """Run ``script *argv --side S`` for each side S, one after the other; return {S: result}.
 
     ``argv`` is the parent's own options, so a child sees the same settings. Each child
-    gets ``threads`` BLAS/OpenMP threads (set before NumPy loads) and inherits stdout, so
-    its progress lines show as they come.
+    gets ``threads`` BLAS/OpenMP threads (set before NumPy loads), or what
+    ``side_env[S]`` says instead, and inherits stdout, so its progress lines show as they come.
     """
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads))
@@ -182,18 +182,19 @@ def run_sides(script, sides, argv, threads):
             path = os.path.join(tmp, f"{side}.json")
             print(f"-- {side} (load {load()})", flush=True)
             subprocess.run([sys.executable, script, *argv, "--side", side, "--result", path],
-                           env=env, check=True)
+                           env=env | (side_env or {}).get(side, {}), check=True)
             with open(path) as f:
                 results[side] = json.load(f)
     return results
 
 
-def main(script, parse_args, sides, report):
+def main(script, parse_args, sides, report, side_env=None):
     """The entry point every benchmark shares.
 
     In the parent: run each chosen side (``--which``) in its own process, one after the
     other, then ``report(args, results, load_at_start)``. In a child (``--side S``): run
-    ``sides[S](args)`` and write its result for the parent.
+    ``sides[S](args)`` and write its result for the parent. ``side_env(args)``, if given,
+    returns environment overrides per side (see :func:`run_sides`).
     """
     args = parse_args()
     if args.side:
@@ -201,7 +202,8 @@ def main(script, parse_args, sides, report):
         return
     load_start = load()
     chosen = tuple(sides) if args.which == "both" else (args.which,)
-    report(args, run_sides(script, chosen, sys.argv[1:], args.threads), load_start)
+    env = side_env(args) if side_env else None
+    report(args, run_sides(script, chosen, sys.argv[1:], args.threads, env), load_start)
 
 
 def run_rows(runs, results, unit):

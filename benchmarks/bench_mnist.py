@@ -9,6 +9,10 @@ Both sides see the same minibatches in the same order (one seeded generator, the
 on both sides, draws a new order each epoch), and by default start from the same
 weights (course_lib's initialisation, copied into torch). Each side runs in its own
 process, one after the other, with the same number of threads; only training is timed.
+torch spreads each operation over its threads; course_lib splits each minibatch into
+one shard per thread (``course_lib.parallel.ShardedLoss``, one BLAS thread each), which
+keeps both cores busy with the elementwise work too. ``--workers 1`` runs course_lib's
+plain step with BLAS threads instead.
 
     python benchmarks/bench_mnist.py               # 5 epochs each: ~6 minutes
     python benchmarks/bench_mnist.py --epochs 1    # a quick end-to-end check
@@ -24,6 +28,7 @@ from course_lib.batching import minibatches
 from course_lib.datasets import load_mnist, scale_pixels
 from course_lib.models import SequenceClassifier
 from course_lib.optim import Adam
+from course_lib.parallel import ShardedLoss
 from course_lib.training import evaluate_classifier
 
 SIDES = ("course_lib", "torch")
@@ -35,6 +40,9 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--which", choices=("both",) + SIDES, default="both")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="course_lib's shards per minibatch, one thread and one BLAS thread "
+                             "each (default: --threads); 1: one shard, --threads BLAS threads")
     parser.add_argument("--torch-init", choices=("course_lib", "torch"), default="course_lib",
                         help="torch's starting weights: course_lib's (the same as the other "
                              "side) or torch's own default initialisation")
@@ -43,7 +51,15 @@ def parse_args(argv=None):
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     _common.add_side_arguments(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.workers is None:
+        args.workers = args.threads
+    return args
+
+
+def side_env(args):
+    """Sharded: one BLAS thread per worker thread (more would fight over the cores)."""
+    return {"course_lib": {"OPENBLAS_NUM_THREADS": "1"}} if args.workers > 1 else {}
 
 
 def load_data():
@@ -74,9 +90,10 @@ def train_epochs(args, step, evaluate):
 def course_lib_side(args):
     model = SequenceClassifier(28, args.hidden, 10, cell="lstm", seed=args.seed)  # float32
     optimizer = Adam(model.params, lr=args.lr)
+    loss_and_grads = ShardedLoss(model.loss, args.workers) if args.workers > 1 else model.loss
 
     def step(x, y):
-        loss, grads = model.loss(x, y, train=True)
+        loss, grads = loss_and_grads(x, y)
         optimizer.step(grads)
 
     return train_epochs(args, step, lambda X, y: evaluate_classifier(model, X, y))
@@ -124,6 +141,8 @@ def report(args, results, load_start):
     print()
     print(f"MNIST by rows: LSTM hidden {args.hidden}, Adam {args.lr:g}, batch {args.batch_size}, "
           f"float32, {args.threads} threads, {args.epochs} epoch(s); torch init: {args.torch_init}")
+    print(f"course_lib: {args.workers} shard(s) per minibatch, "
+          f"{1 if args.workers > 1 else args.threads} BLAS thread(s) each")
     sides = list(results)
     mean = {s: float(np.mean(r["epoch_seconds"])) for s, r in results.items()}
     print(f"{'':24}" + "".join(f"{s:>12}" for s in sides))
@@ -153,4 +172,5 @@ def report(args, results, load_start):
 
 
 if __name__ == "__main__":
-    _common.main(__file__, parse_args, {"course_lib": course_lib_side, "torch": torch_side}, report)
+    _common.main(__file__, parse_args, {"course_lib": course_lib_side, "torch": torch_side}, report,
+                 side_env=side_env)

@@ -9,17 +9,19 @@ of a backward pass) live in buffers kept here and reused.
 The rule that keeps this safe: a scratch buffer never leaves the kernel that asked for
 it. It is never returned, never stored in a cache, never a view inside either. Outputs
 and caches are always fresh arrays, so nothing a caller holds is ever overwritten.
-(Not thread-safe: two threads running kernels at once would share buffers.)
+Each thread has its own buffers, so kernels may run in several threads at once
+(:mod:`course_lib.parallel` does).
 """
 
 import ctypes
 import os
 import sys
+import threading
 
 import numpy as np
 
-_MAX_BUFFERS = 32  # a few layers' worth; the oldest is dropped beyond that
-_buffers = {}
+_MAX_BUFFERS = 32  # per thread, a few layers' worth; the oldest is dropped beyond that
+_local = threading.local()  # _local.buffers: this thread's {(name, shape, dtype): array}
 
 
 def scratch(name, shape, dtype):
@@ -28,12 +30,15 @@ def scratch(name, shape, dtype):
     ``name`` says which kernel and which temporary (e.g. ``"lstm_backward.dgates"``), so
     two temporaries of one kernel never share memory.
     """
+    buffers = getattr(_local, "buffers", None)
+    if buffers is None:
+        buffers = _local.buffers = {}
     key = (name, tuple(shape), np.dtype(dtype))
-    buf = _buffers.get(key)
+    buf = buffers.get(key)
     if buf is None:
-        if len(_buffers) >= _MAX_BUFFERS:
-            _buffers.pop(next(iter(_buffers)))
-        buf = _buffers[key] = np.empty(shape, dtype)
+        if len(buffers) >= _MAX_BUFFERS:
+            buffers.pop(next(iter(buffers)))
+        buf = buffers[key] = np.empty(shape, dtype)
     return buf
 
 

@@ -150,12 +150,15 @@ def gru_forward(x, h0, Wx, Wh, bx, bh):
     return h, GRUCache(x_tm=x_tm, hs=hs, gates=gates, hWh_n=hWh_n, Wx=Wx, Wh=Wh)
 
 
-def gru_backward(dh, cache):
+def gru_backward(dh, cache, *, input_grad=True):
     """Backpropagation through time for :func:`gru_forward`.
 
     Args:
         dh: ``(N, T, H)`` upstream gradient on every hidden state.
         cache: from :func:`gru_forward`.
+        input_grad: keyword-only; ``False`` skips the gradient of the input and returns
+            ``None`` for ``dx``. For a first layer that reads data (pixels, one-hot
+            characters) nothing uses ``dx``, and computing it costs a large product.
 
     Returns:
         dx ``(N, T, D)``, dh0 ``(N, H)``, dWx ``(D, 3H)``, dWh ``(H, 3H)``,
@@ -201,9 +204,11 @@ def gru_backward(dh, cache):
     dah_flat = dah.reshape(T * N, 3 * H)
     dan_flat = dan.reshape(T * N, H)
     x_flat = x_tm.reshape(T * N, D)
-    dx_tm = dah_flat[:, :2 * H] @ cache.Wx[:, :2 * H].T
-    dx_tm += dan_flat @ cache.Wx[:, 2 * H:].T
-    dx = np.ascontiguousarray(dx_tm.reshape(T, N, D).transpose(1, 0, 2))
+    dx = None
+    if input_grad:
+        dx_tm = dah_flat[:, :2 * H] @ cache.Wx[:, :2 * H].T
+        dx_tm += dan_flat @ cache.Wx[:, 2 * H:].T
+        dx = np.ascontiguousarray(dx_tm.reshape(T, N, D).transpose(1, 0, 2))
     dWx = np.concatenate([x_flat.T @ dah_flat[:, :2 * H], x_flat.T @ dan_flat], axis=1)
     dWh = hs[:-1].reshape(T * N, H).T @ dah_flat
     dbh = dah_flat.sum(axis=0)

@@ -200,12 +200,15 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None):
     return h, LSTMCache(z=z, cs=cs, gates=gates, tanh_c=tanh_c, W=W)
 
 
-def lstm_backward(dh, cache):
+def lstm_backward(dh, cache, *, input_grad=True):
     """Backpropagation through time for :func:`lstm_forward`.
 
     Args:
         dh: ``(N, T, H)`` upstream gradient on every hidden state.
         cache: from :func:`lstm_forward`.
+        input_grad: keyword-only; ``False`` skips the gradient of the input and returns
+            ``None`` for ``dx``. For a first layer that reads data (pixels, one-hot
+            characters) nothing uses ``dx``, and computing it costs a large product.
 
     Returns:
         dx ``(N, T, D)``, dh0 ``(N, H)``, dWx ``(D, 4H)``, dWh ``(H, 4H)``, db ``(4H,)``.
@@ -238,11 +241,13 @@ def lstm_backward(dh, cache):
 
     dh_fm = scratch("lstm_backward.dh_fm", (T, H, N), dtype)
     np.copyto(dh_fm, dh.transpose(1, 2, 0))
-    W_hx = W[:H + D]  # the bias row has no input to pass a gradient to
-    dz = scratch("lstm_backward.dz", (H + D, N), dtype)  # [dh_{t-1}; dx_t]
+    # The bias row has no input to pass a gradient to; without dx, neither has x.
+    Dx = D if input_grad else 0
+    W_hx = W[:H + Dx]
+    dz = scratch("lstm_backward.dz", (H + Dx, N), dtype)  # [dh_{t-1}; dx_t]
     dh_t = scratch("lstm_backward.dh_t", (H, N), dtype)
     tmp = scratch("lstm_backward.tmp", (H, N), dtype)
-    dx = np.empty((N, T, D), dtype)
+    dx = np.empty((N, T, D), dtype) if input_grad else None
     dc = np.zeros((H, N), dtype)  # dL/dc_t, carried backwards
     dz[:H] = 0  # dL/dh_T through a step T + 1: none
     for t in reversed(range(T)):
@@ -254,7 +259,8 @@ def lstm_backward(dh, cache):
         d[H:].reshape(3, H, N)[...] *= dc  # di, df, dg
         dc *= f[t]  # dL/dc_{t-1} through c_t
         np.matmul(W_hx, d, out=dz)
-        dx[:, t] = dz[H:].T
+        if input_grad:
+            dx[:, t] = dz[H:].T
 
     # Every weight gradient over all steps at once: with the steps laid side by side,
     # dW = sum_t z_t @ da_t.T is one GEMM, and the row of ones in z gives db.

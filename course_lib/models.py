@@ -136,11 +136,12 @@ def _cell_forward(cell, x, state, w):
     return h, cache, h[:, -1].copy()
 
 
-def _cell_backward(cell, dh, cache):
+def _cell_backward(cell, dh, cache, input_grad=True):
     """Backward of :func:`_cell_forward`: ``dh (N, T, H)`` -> ``(dx, {weight name: grad})``.
 
     The gradient on the initial state is dropped, and for the LSTM the final cell state
-    gets none: in truncated BPTT the carried state is treated as a constant.
+    gets none: in truncated BPTT the carried state is treated as a constant. With
+    ``input_grad=False`` (a first layer reading data) ``dx`` is ``None``, never computed.
     """
     names = ("Wx", "Wh") + CELLS[cell][1]
     if dh.shape[1] == 1:  # the forward used the step kernel
@@ -149,9 +150,9 @@ def _cell_backward(cell, dh, cache):
         else:
             step_backward = rnn_step_backward if cell == "rnn" else gru_step_backward
             dx, _dh0, *grads = step_backward(dh[:, 0], cache)
-        return dx[:, None], dict(zip(names, grads))
+        return (dx[:, None] if input_grad else None), dict(zip(names, grads))
     backward = {"rnn": rnn_backward, "lstm": lstm_backward, "gru": gru_backward}[cell]
-    dx, _dh0, *grads = backward(dh, cache)
+    dx, _dh0, *grads = backward(dh, cache, input_grad=input_grad)
     return dx, dict(zip(names, grads))
 
 
@@ -342,12 +343,13 @@ class CharRNN(_Model):
         for l in reversed(range(self.num_layers)):
             if cache.masks[l] is not None:
                 dx = dx * cache.masks[l]  # a dropped unit passed nothing forward, gets nothing back
-            dx, layer_grads = _cell_backward(self.cell, dx, cache.layers[l])
+            # One-hot input is fixed data: layer 0 owes it no gradient.
+            input_grad = l > 0 or cache.embed is not None
+            dx, layer_grads = _cell_backward(self.cell, dx, cache.layers[l], input_grad)
             for name, g in layer_grads.items():
                 grads[f"layer{l}.{name}"] = g
         if cache.embed is not None:
             grads["embed.W"] = embedding_backward(dx, cache.embed)
-        # One-hot input: dx is the gradient on the fixed one-hot rows; nothing to learn there.
         return {name: grads[name] for name in self.params}
 
     def loss(self, idx, targets, state=None, *, mask=None, train=False, rng=None):
@@ -485,7 +487,8 @@ class SequenceClassifier(_Model):
                 dx, g_fw, g_bw = bidirectional_backward(dx, cache.layers[l])
                 layer_grads = [g_fw, g_bw]
             else:
-                dx, g_fw = _cell_backward(self.cell, dx, cache.layers[l])
+                # Layer 0 reads the images: they owe nothing, so no dx there.
+                dx, g_fw = _cell_backward(self.cell, dx, cache.layers[l], input_grad=l > 0)
                 layer_grads = [g_fw]
             for prefix, g in zip(self._prefixes(l), layer_grads):
                 for name, a in g.items():

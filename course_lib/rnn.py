@@ -107,12 +107,15 @@ def rnn_forward(x, h0, Wx, Wh, b):
     return h, RNNCache(x_tm=x_tm, hs=hs, Wx=Wx, Wh=Wh)
 
 
-def rnn_backward(dh, cache):
+def rnn_backward(dh, cache, *, input_grad=True):
     """Backpropagation through time for :func:`rnn_forward`.
 
     Args:
         dh: ``(N, T, H)`` upstream gradient on every hidden state.
         cache: from :func:`rnn_forward`.
+        input_grad: keyword-only; ``False`` skips the gradient of the input and returns
+            ``None`` for ``dx``. For a first layer that reads data (pixels, one-hot
+            characters) nothing uses ``dx``, and computing it costs a large product.
 
     Returns:
         dx ``(N, T, D)``, dh0 ``(N, H)``, dWx ``(D, H)``, dWh ``(H, H)``, db ``(H,)``.
@@ -132,8 +135,10 @@ def rnn_backward(dh, cache):
         da[t] *= dh_carry
         np.matmul(da[t], WhT, out=dh_carry)
     da_flat = da.reshape(T * N, H)
-    dx_tm = da_flat @ cache.Wx.T
-    dx = np.ascontiguousarray(dx_tm.reshape(T, N, D).transpose(1, 0, 2))
+    dx = None
+    if input_grad:
+        dx_tm = da_flat @ cache.Wx.T
+        dx = np.ascontiguousarray(dx_tm.reshape(T, N, D).transpose(1, 0, 2))
     dWx = x_tm.reshape(T * N, D).T @ da_flat
     dWh = hs[:-1].reshape(T * N, H).T @ da_flat
     db = da_flat.sum(axis=0)

@@ -7,8 +7,12 @@ Kernels (contract: ``shared/docs/kernel-contract.md``): :mod:`activations`,
 :mod:`losses`, :mod:`layers`, :mod:`rnn`, :mod:`lstm`, :mod:`gru`, :mod:`birnn`,
 :mod:`optim`, :mod:`gradcheck`. Data: :mod:`datasets`, :mod:`vocab`, :mod:`batching`.
 Built on the kernels: :mod:`models`, :mod:`training`, :mod:`schedules`, :mod:`metrics`,
-:mod:`sampling`, :mod:`checkpoints`; Karpathy's min-char-rnn, faithfully: :mod:`minchar`. A
-shipped char-rnn: :mod:`pretrained`. The command line (``python -m course_lib``): :mod:`cli`. The notebooks' switches: :mod:`config`.
+:mod:`sampling`, :mod:`checkpoints`, :mod:`parallel` (a batch over the CPU's cores);
+Karpathy's min-char-rnn, faithfully: :mod:`minchar`. A shipped char-rnn: :mod:`pretrained`.
+The command line (``python -m course_lib``): :mod:`cli`. The notebooks' switches: :mod:`config`.
+
+At the edge, imported only by the notebooks that use them (they load matplotlib and
+ipywidgets): :mod:`plots` (the course's figure style), :mod:`widgets`, :mod:`exercises`.
 """
 
 from . import (
@@ -27,6 +31,7 @@ from . import (
     minchar,
     models,
     optim,
+    parallel,
     pretrained,
     rnn,
     sampling,

@@ -23,11 +23,27 @@ so a slow redraw never queues up.
 The notebook-specific widgets follow the builders, one section per notebook.
 """
 
+import html
 import io
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import colormaps as _colormaps
+from matplotlib.colors import Normalize as _Normalize
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties as _FontProperties
+from matplotlib.patches import PathPatch as _PathPatch
+from matplotlib.path import Path as _Path
+from matplotlib.textpath import TextPath as _TextPath
+from matplotlib.transforms import Affine2D as _Affine2D
+
+from course_lib import activations as _activations
+from course_lib import optim as _optim
+from course_lib import rnn as _rnn
+from course_lib import sampling as _sampling
+from course_lib.plots import DIVERGING_CMAP as _DIVERGING_CMAP
+from course_lib.plots import OKABE_ITO as _OKABE_ITO
 
 WIDGET_CLASS = "course-widget"
 OUTPUT_CLASS = "course-widget-output"
@@ -139,8 +155,6 @@ def text_widget(render, controls, *, title, button=None):
     ``render(**values)`` returns a string; the rest is as in :func:`plot_widget`.
     The text is escaped, so characters such as ``<`` show as themselves.
     """
-    import html
-
     text = widgets.HTML()
     return _live(title, controls, text, button,
                  lambda values: setattr(text, "value", f"<pre>{html.escape(render(**values))}</pre>"))
@@ -185,10 +199,6 @@ def sweep(draw, name, values, *, title, figsize_per_panel=(3.6, 3.0), **fixed):
 
 # 01 · Activations, softmax and cross-entropy ---------------------------------------------
 
-import numpy as np  # noqa: E402 - each notebook's section imports what it uses
-
-from course_lib import activations as _activations  # noqa: E402
-from course_lib.plots import OKABE_ITO as _OKABE_ITO  # noqa: E402
 
 # Scores a character model might give the character after "th": the softmax demo of nb 01.
 NEXT_CHAR_CLASSES = ("e", "a", "i", "o", "r")
@@ -284,14 +294,7 @@ def saturation_widget():
                        title="Saturation: how much gradient each unit lets through, f′(z)")
 
 
-
 # 02 · The vanilla RNN and backprop through time ------------------------------------------
-
-import numpy as np  # noqa: E402 - each notebook's section imports what it uses
-
-from course_lib import optim as _optim  # noqa: E402
-from course_lib import rnn as _rnn  # noqa: E402
-from course_lib.plots import OKABE_ITO as _OKABE_ITO  # noqa: E402
 
 
 def with_spectral_radius(W, spectral_radius):
@@ -451,11 +454,6 @@ def clipping_widget():
 
 
 # 03 · Optimizers -------------------------------------------------------------------------
-
-import numpy as np  # noqa: E402 - each notebook's section imports what it uses
-
-from course_lib import optim as _optim  # noqa: E402
-from course_lib.plots import OKABE_ITO as _OKABE_ITO  # noqa: E402
 
 
 class Surface:
@@ -628,17 +626,6 @@ def trajectory_widget():
 
 # 04 · char-rnn -----------------------------------------------------------------------------
 
-import numpy as np  # noqa: E402 - each notebook's section imports what it uses
-from matplotlib import colormaps as _colormaps  # noqa: E402
-from matplotlib.colors import Normalize as _Normalize  # noqa: E402
-from matplotlib.font_manager import FontProperties as _FontProperties  # noqa: E402
-from matplotlib.patches import PathPatch as _PathPatch  # noqa: E402
-from matplotlib.path import Path as _Path  # noqa: E402
-from matplotlib.textpath import TextPath as _TextPath  # noqa: E402
-from matplotlib.transforms import Affine2D as _Affine2D  # noqa: E402
-
-from course_lib import sampling as _sampling  # noqa: E402
-from course_lib.plots import DIVERGING_CMAP as _DIVERGING_CMAP  # noqa: E402
 
 NEWLINE_MARK = "↵"  # how a newline is drawn in a grid of characters
 CELL_ASPECT = 2.0  # a character cell is twice as tall as wide, as monospace text with line spacing

@@ -1,8 +1,5 @@
 """Notebook 01: its exercise checkers (both ways), its widget functions and its figure script."""
 
-import runpy
-import subprocess
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -12,29 +9,17 @@ import pytest
 from course_lib import activations, losses, widgets
 from course_lib.exercises import activations as ex
 
+import nb_helpers  # tests/ is on sys.path (rootdir conftest), as for recurrent_cases
+from nb_helpers import assert_every_control_changes_the_output, assert_wrong, stub
+
 matplotlib.use("Agg")
 
+
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "notebooks" / "solutions"
 
 
 def solution(k):
-    """The names a worked solution defines (running it also runs its own checker call)."""
-    import matplotlib.pyplot as plt
-
-    names = runpy.run_path(str(SOLUTIONS / f"01_{k}.py"))
-    plt.close("all")
-    return names
-
-
-def assert_wrong(feedback, hint):
-    assert not feedback, f"a wrong answer passed: {feedback}"
-    assert str(feedback).startswith("❌")
-    assert hint in feedback.message, feedback.message
-
-
-def stub(*args):
-    raise NotImplementedError("your code here")
+    return nb_helpers.solution("01", k)
 
 
 # --- exercise 1: stable tanh ----------------------------------------------------------
@@ -302,26 +287,4 @@ def test_draw_saturation_histogram_counts_every_unit():
 def test_every_control_of_the_widgets_changes_the_output(make, changes):
     box = make()
     assert widgets.WIDGET_CLASS in box._dom_classes
-    output = box.children[-1]
-    controls = box.children[1:-1]
-    assert [c.description for c in controls] and len(controls) == len(changes)
-    for control, value in zip(controls, changes.values()):
-        before = output.value
-        control.value = value
-        assert output.value != before, control.description
-
-
-# --- the figure -----------------------------------------------------------------------
-
-
-def test_rnn_types_figure_script_is_deterministic(tmp_path):
-    script = ROOT / "scripts" / "figures" / "rnn_types.py"
-    outputs = [tmp_path / "a.png", tmp_path / "b.png"]
-    for out in outputs:
-        subprocess.run([sys.executable, str(script), str(out)], check=True, capture_output=True, cwd=tmp_path)
-    first, second = (out.read_bytes() for out in outputs)
-    assert first.startswith(b"\x89PNG") and first == second
-    # The committed image is the script's output (same size; the bytes may differ between
-    # matplotlib versions).
-    committed = (ROOT / "img" / "rnn_types.png").read_bytes()
-    assert committed[16:24] == first[16:24], "img/rnn_types.png is stale: run scripts/figures/rnn_types.py"
+    assert_every_control_changes_the_output(box, list(changes.values()))

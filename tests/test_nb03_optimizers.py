@@ -1,8 +1,5 @@
 """Notebook 03: its exercise checkers (both ways) and its widget functions."""
 
-import runpy
-from pathlib import Path
-
 import matplotlib
 import numpy as np
 import pytest
@@ -12,29 +9,14 @@ from course_lib import optim, widgets
 from course_lib.exercises import optimizers as ex
 from course_lib.gradcheck import numerical_gradient, rel_error
 
-matplotlib.use("Agg")
+import nb_helpers  # tests/ is on sys.path (rootdir conftest), as for recurrent_cases
+from nb_helpers import assert_every_control_changes_the_output, assert_wrong, stub
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "notebooks" / "solutions"
+matplotlib.use("Agg")
 
 
 def solution(k):
-    """The names a worked solution defines (running it also runs its own checker call)."""
-    import matplotlib.pyplot as plt
-
-    names = runpy.run_path(str(SOLUTIONS / f"03_{k}.py"))
-    plt.close("all")
-    return names
-
-
-def assert_wrong(feedback, hint):
-    assert not feedback, f"a wrong answer passed: {feedback}"
-    assert str(feedback).startswith("❌")
-    assert hint in feedback.message, feedback.message
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError("your code here")
+    return nb_helpers.solution("03", k)
 
 
 # --- exercise 1: the largest stable learning rate ------------------------------------------
@@ -292,11 +274,5 @@ def test_draw_trajectories_draws_one_walk_per_optimizer_in_its_style():
 def test_every_control_of_the_trajectory_widget_changes_the_output():
     box = widgets.trajectory_widget()
     assert widgets.WIDGET_CLASS in box._dom_classes
-    output = box.children[-1]
-    controls = box.children[1:-1]
-    changes = ["rosenbrock", "Adam", 0.01, 300]
-    assert [c.description for c in controls] == ["surface", "optimizer", "learning rate", "steps"]
-    for control, value in zip(controls, changes):
-        before = output.value
-        control.value = value
-        assert output.value != before, control.description
+    assert [c.description for c in box.children[1:-1]] == ["surface", "optimizer", "learning rate", "steps"]
+    assert_every_control_changes_the_output(box, ["rosenbrock", "Adam", 0.01, 300])

@@ -1,8 +1,5 @@
 """Notebook 04: its exercise checkers (both ways) and its widget functions."""
 
-import runpy
-from pathlib import Path
-
 import matplotlib
 import numpy as np
 import pytest
@@ -14,25 +11,14 @@ from course_lib.exercises import char_rnn as ex
 from course_lib.pretrained import load_pretrained
 from course_lib.sampling import sample
 
-matplotlib.use("Agg")
+import nb_helpers  # tests/ is on sys.path (rootdir conftest), as for recurrent_cases
+from nb_helpers import assert_wrong, stub
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "notebooks" / "solutions"
+matplotlib.use("Agg")
 
 
 def solution(k):
-    """The names a worked solution defines (running it also runs its own checker call)."""
-    return runpy.run_path(str(SOLUTIONS / f"04_{k}.py"))
-
-
-def assert_wrong(feedback, hint):
-    assert not feedback, f"a wrong answer passed: {feedback}"
-    assert str(feedback).startswith("❌")
-    assert hint in feedback.message, feedback.message
-
-
-def stub(*args):
-    raise NotImplementedError("your code here")
+    return nb_helpers.solution("04", k)
 
 
 # --- exercise 1: bits and perplexity ----------------------------------------------------

@@ -1,6 +1,4 @@
-"""Notebook 02: its exercise checkers (both ways), its widget functions and its figure script."""
-
-from pathlib import Path
+"""Notebook 02: its exercise checkers (both ways) and its widget functions."""
 
 import matplotlib
 import numpy as np
@@ -17,9 +15,6 @@ import nb_helpers  # tests/ is on sys.path (rootdir conftest), as for recurrent_
 from nb_helpers import assert_every_control_changes_the_output, assert_wrong, stub
 
 matplotlib.use("Agg")
-
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def solution(k):

@@ -43,6 +43,20 @@ def read_pins(text):
     return pins
 
 
+def unpinned_requirements(path):
+    """The lines of a requirements file, without ``-c`` (constraints) and ``-r`` (includes) lines.
+
+    ``-e .`` becomes an absolute path, so the result can be read from anywhere.
+    """
+    lines = []
+    for line in Path(path).read_text().splitlines():
+        bare = line.split("#", 1)[0].strip()
+        if bare.startswith(("-c", "-r")):
+            continue
+        lines.append(f"-e {ROOT}\n" if bare in ("-e .", ".") else line + "\n")
+    return "".join(lines)
+
+
 def moved_packages(pinned, installed):
     """Lines ``name: pinned -> installed`` for every package whose version differs."""
     lines = []
@@ -59,7 +73,10 @@ def main():
     venv.EnvBuilder(clear=True, with_pip=True).create(VENV)
     pip = [str(python), "-m", "pip", "install", "--quiet", "--upgrade"]
     subprocess.run(pip + [TORCH], check=True)
-    subprocess.run(pip + ["-r", "requirements-test.txt"], check=True, cwd=ROOT)
+    # The same requirement lines, without the pins that requirements.txt applies.
+    unpinned = VENV / "requirements-unpinned.txt"
+    unpinned.write_text("".join(unpinned_requirements(ROOT / name) for name in ("requirements.txt", "requirements-test.txt")))
+    subprocess.run(pip + ["-r", str(unpinned)], check=True, cwd=ROOT)
 
     freeze = subprocess.run([str(python), "-m", "pip", "freeze", "--exclude-editable"],
                             check=True, capture_output=True, text=True).stdout

@@ -38,3 +38,10 @@ def test_the_constraints_file_pins_every_requirement_exactly():
                 continue
             name = check_drift.canonical(line.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip())
             assert name in pins, f"{requirements} needs {name}, which constraints.txt does not pin"
+
+
+def test_the_drift_run_drops_the_pins_and_includes(tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("-c constraints.txt\nnumpy>=1.26,<3  # arrays\n-r other.txt\n-e .\n")
+    lines = check_drift.unpinned_requirements(requirements).splitlines()
+    assert lines == ["numpy>=1.26,<3  # arrays", f"-e {check_drift.ROOT}"]

@@ -96,7 +96,9 @@ def test_requirements_txt_installs_the_course_and_bounds_every_line():
     lines = requirement_lines(ROOT / "requirements.txt")
     course = [line for line in lines if line in ("-e .", ".")]
     assert course, "requirements.txt must install the course itself (`-e .`)"
-    unbounded = [line for line in lines if line not in course and not is_bounded(line)]
+    assert "-c constraints.txt" in lines, "requirements.txt must apply the tested pins (`-c constraints.txt`)"
+    unbounded = [line for line in lines
+                 if line not in course and line != "-c constraints.txt" and not is_bounded(line)]
     assert not unbounded, f"requirements.txt lines without bounds: {unbounded}"
 
 

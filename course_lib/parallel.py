@@ -53,7 +53,7 @@ class ShardedLoss:
             raise ValueError(f"workers: expected an integer >= 1, got {workers!r}")
         self.loss_fn = loss_fn
         self.workers = int(workers)
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="course_lib-shard")
+        self._pool = ThreadPoolExecutor(max(1, self.workers - 1), thread_name_prefix="course_lib-shard")
 
     def __call__(self, x, y):
         N = len(y)
@@ -64,8 +64,10 @@ class ShardedLoss:
             raise ValueError("x and y: expected a batch of at least one example, got none")
         bounds = np.linspace(0, N, min(self.workers, N) + 1).round().astype(int)
         shards = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-        futures = [self._pool.submit(self.loss_fn, x[s], y[s]) for s in shards]
-        results = [f.result() for f in futures]  # re-raises a shard's exception here
+        # The calling thread takes the first shard itself rather than wait idle.
+        futures = [self._pool.submit(self.loss_fn, x[s], y[s]) for s in shards[1:]]
+        first = self.loss_fn(x[shards[0]], y[shards[0]])
+        results = [first] + [f.result() for f in futures]  # re-raises a shard's exception here
 
         weights = [(s.stop - s.start) / N for s in shards]
         loss = sum(w * shard_loss for w, (shard_loss, _) in zip(weights, results))

@@ -65,12 +65,7 @@ site: $(VENV)/.installed-test
 # Re-pin constraints.txt to the newest versions the requirements allow (torch stays the
 # oracle's exact version), after `make drift` shows the notebooks pass with them.
 constraints:
-	rm -rf .venv-pins
-	$(PYTHON) -m venv .venv-pins
-	.venv-pins/bin/python -m pip install --quiet torch==2.13.0 -r requirements-test.txt
-	{ sed -n '1,/^[^#]/{/^#/p}' constraints.txt; .venv-pins/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
-	mv constraints.txt.new constraints.txt
-	rm -rf .venv-pins
+	$(PYTHON) scripts/check_drift.py --write-constraints
 
 # The notebooks against the newest versions the bounds allow; names the packages that moved.
 drift:

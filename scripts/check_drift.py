@@ -11,8 +11,8 @@ and runs every notebook under nbval in CI mode there. If nothing moved, the pinn
 already covered it and the script stops early. If the notebooks fail, the failure names
 the packages that moved: the first suspects.
 
-``make constraints`` rewrites ``constraints.txt`` from a fresh resolve, once a drift has
-been checked and accepted.
+``make constraints`` (``--write-constraints``) rewrites ``constraints.txt`` from the same
+fresh resolve instead of running the notebooks, once a drift has been checked and accepted.
 """
 
 import os
@@ -67,7 +67,18 @@ def moved_packages(pinned, installed):
     return lines
 
 
-def main():
+def constraints_header(text):
+    """The comment lines at the top of constraints.txt, kept when it is rewritten."""
+    header = []
+    for line in text.splitlines(keepends=True):
+        if not line.startswith("#"):
+            break
+        header.append(line)
+    return "".join(header)
+
+
+def main(argv=None):
+    write_constraints = "--write-constraints" in (sys.argv[1:] if argv is None else argv)
     python = VENV / "bin" / "python"
     print(f"== {VENV.name}: the newest versions allowed by the requirements ({TORCH} stays pinned)", flush=True)
     venv.EnvBuilder(clear=True, with_pip=True).create(VENV)
@@ -80,7 +91,14 @@ def main():
 
     freeze = subprocess.run([str(python), "-m", "pip", "freeze", "--exclude-editable"],
                             check=True, capture_output=True, text=True).stdout
-    moved = moved_packages(read_pins((ROOT / "constraints.txt").read_text()), read_pins(freeze))
+    constraints = ROOT / "constraints.txt"
+    moved = moved_packages(read_pins(constraints.read_text()), read_pins(freeze))
+    if write_constraints:
+        new = constraints.with_suffix(".txt.new")
+        new.write_text(constraints_header(constraints.read_text()) + freeze)
+        new.replace(constraints)  # whole or not at all
+        print("constraints.txt rewritten; changes:\n  " + ("\n  ".join(moved) or "none"))
+        return 0
     if not moved:
         print("No package moved since constraints.txt: the pinned run already tested these versions.")
         return 0

@@ -45,3 +45,8 @@ def test_the_drift_run_drops_the_pins_and_includes(tmp_path):
     requirements.write_text("-c constraints.txt\nnumpy>=1.26,<3  # arrays\n-r other.txt\n-e .\n")
     lines = check_drift.unpinned_requirements(requirements).splitlines()
     assert lines == ["numpy>=1.26,<3  # arrays", f"-e {check_drift.ROOT}"]
+
+
+def test_rewriting_the_constraints_keeps_their_header():
+    text = "# pinned by CI\n# second line\nnumpy==2.4.6\n# a later comment\n"
+    assert check_drift.constraints_header(text) == "# pinned by CI\n# second line\n"

@@ -37,3 +37,12 @@ def test_use_course_style_applies_the_settings():
         plots.use_course_style(lecture=True)
         assert mpl.rcParams["font.size"] == plots.style(lecture=True)["font.size"]
         assert mpl.rcParams["image.cmap"] == plots.SEQUENTIAL_CMAP
+
+
+def test_every_notebook_applies_the_course_style():
+    """Colour-blind-safe colours and lecture mode reach a figure only through the style."""
+    from pathlib import Path
+
+    for py in sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.py")):
+        assert "\nuse_course_style()" in py.read_text(encoding="utf-8"), (
+            f"{py.name} never calls use_course_style() in its imports cell")

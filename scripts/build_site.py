@@ -62,6 +62,7 @@ DEFAULT_OUT = ROOT / "_build" / "site"
 # The README sections that make the book's first page (headings start with these).
 INDEX_SECTIONS = ("What this is", "Syllabus", "The library")
 COLAB_MARKER = '"google.colab" in sys.modules'  # in the first code cell of every notebook
+CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"  # nbval compares these cells' output (see tests/)
 BADGE = re.compile(r"\[!\[([^\]]*)\]\([^)]*\)\]\(([^)]*)\)")  # [![alt](image)](link)
 
 
@@ -125,6 +126,13 @@ def hide_colab_cell(nb):
             tags.append("remove-cell")  # MyST-NB's tag for a cell left out of the page
 
 
+def drop_test_markers(nb):
+    """Remove the ``# NBVAL_CHECK_OUTPUT`` lines: they speak to the test suite, not to a reader."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and CHECK_MARKER in cell.source:
+            cell.source = "\n".join(line for line in cell.source.split("\n") if line.strip() != CHECK_MARKER)
+
+
 def stage(srcdir, folder=NOTEBOOKS):
     """Lay out Sphinx's source folder as the repository: index.md, notebooks/, img/."""
     notebooks = book_notebooks(folder)
@@ -136,6 +144,7 @@ def stage(srcdir, folder=NOTEBOOKS):
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
         hide_colab_cell(nb)
+        drop_test_markers(nb)
         nbformat.write(nb, srcdir / "notebooks" / path.name)
     if (ROOT / "img").is_dir():  # figures the notebooks show with ![...](../img/...)
         shutil.copytree(ROOT / "img", srcdir / "img")

@@ -160,6 +160,13 @@ def test_the_colab_cell_is_left_out_of_the_book(site):
 
 
 @pytest.mark.slow
+def test_the_test_suite_markers_are_left_out_of_the_book(site):
+    page = (site / "notebooks" / "00_setup.html").read_text(encoding="utf-8")
+    assert "NBVAL_CHECK_OUTPUT" not in page
+    assert "relative error &lt; 1e-7" in page or "relative error < 1e-7" in page, "the checked cell itself stays"
+
+
+@pytest.mark.slow
 def test_the_build_fails_on_a_broken_link_or_a_missing_image(tmp_path):
     _require_doc_tools()
     folder = tmp_path / "notebooks"

@@ -1,4 +1,5 @@
-"""How good is a model? Losses in bits and perplexity, accuracy, confusion matrices.
+"""How good is a model? Losses in bits and perplexity, accuracy, confusion matrices,
+and the moving average that shows a noisy loss curve's trend.
 
 A language model's loss is the mean of ``-log p(next char)`` in **nats** (natural log),
 what :func:`course_lib.losses.softmax_cross_entropy` and
@@ -28,6 +29,22 @@ def bits_per_char(nats):
 def perplexity(nats):
     """Mean loss in nats -> perplexity: ``exp(nats)`` (a float or an array)."""
     return np.exp(nats)
+
+
+def moving_average(values, window):
+    """The mean of each run of ``window`` consecutive values: a noisy curve's trend.
+
+    Returns ``len(values) - window + 1`` means; mean ``k`` covers ``values[k : k + window]``,
+    so plot it at the index of its last value, ``k + window - 1``. A ``window`` longer than
+    ``values`` is shortened to all of them (a short CI-mode run still draws a point).
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or len(values) == 0:
+        raise ValueError(f"values: expected a non-empty 1-D sequence, got shape {values.shape}")
+    if int(window) != window or window < 1:
+        raise ValueError(f"window: expected an integer >= 1, got {window!r}")
+    window = min(int(window), len(values))
+    return np.convolve(values, np.ones(window) / window, mode="valid")
 
 
 def _labels(name, a, num_classes=None):

@@ -656,7 +656,7 @@ plt.show()
 # %%
 from course_lib.batching import train_val_split
 from course_lib.datasets import load_tinyshakespeare
-from course_lib.metrics import bits_per_char
+from course_lib.metrics import bits_per_char, moving_average
 from course_lib.models import CharRNN
 from course_lib.training import NonFiniteError, TruncatedBPTT, evaluate_lm, fit
 from course_lib.vocab import CharVocab
@@ -743,17 +743,16 @@ for name, lr in best_lr.items():
     final_val[name] = histories[name].val_loss[-1]
 
 
-def smooth(values, window):
-    """Moving average over `window` steps (shorter at the start), to see the trend under the noise."""
-    values = np.asarray(values)
-    window = max(1, min(window, len(values)))
-    return np.convolve(values, np.ones(window) / window, mode="valid"), np.arange(window - 1, len(values))
+def smooth(losses, window=50):
+    """The trend under the noise (metrics.moving_average), and the step each mean ends at."""
+    means = moving_average(losses, window)
+    return means, np.arange(len(losses) - len(means), len(losses))
 
 
 fig, ax = plt.subplots(figsize=(9, 5))
 for name, history in histories.items():
     style = w.OPTIMIZER_STYLES[name]
-    loss, at = smooth(history.loss, window=50)
+    loss, at = smooth(history.loss)
     ax.plot(at, loss, label=f"{name} (lr {best_lr[name]:g})", **style)
     ax.plot(history.val_step, history.val_loss, "o", color=style["color"], markersize=4)
 ax.axhline(np.log(vocab.size), color="grey", linewidth=0.8, linestyle="-.", label=f"uniform guess ln {vocab.size}")
@@ -858,7 +857,7 @@ assert np.allclose(scheduled.lr, [schedule(step) for step in range(num_steps)])
 
 fig, (ax_loss, ax_lr) = plt.subplots(1, 2, figsize=(13, 4.3))
 for label, history in {"constant lr": histories["Adam"], "warm-up + cosine": scheduled}.items():
-    loss, at = smooth(history.loss, window=50)
+    loss, at = smooth(history.loss)
     line, = ax_loss.plot(at, loss, label=f"{label}: val {history.val_loss[-1]:.3f}")
     ax_loss.plot(history.val_step, history.val_loss, "o", color=line.get_color(), markersize=4)
     ax_lr.plot(history.step, history.lr, label=label, color=line.get_color())

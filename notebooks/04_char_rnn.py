@@ -341,11 +341,6 @@ for name, seconds in timings.items():
 # and drawn against the characters read (left) and against time (right).
 
 # %%
-def moving_average(values, window):
-    """Mean of each run of ``window`` consecutive values (``len(values) - window + 1`` of them)."""
-    return np.convolve(values, np.ones(window) / window, mode="valid")
-
-
 mc_per_char = np.asarray(mc.history.loss) / 25  # min-char-rnn's loss is summed over 25 characters
 window_chars = by_mode(full=10_000, ci=1_000)
 runs = {  # label: (loss per character at each step, characters per step, seconds in all)
@@ -356,8 +351,8 @@ fig, (ax_chars, ax_time) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
 for label, (loss, chars_per_step, seconds) in runs.items():
     window = window_chars // chars_per_step  # steps per window
     chars_read = chars_per_step * (np.arange(len(loss) - window + 1) + window)  # at each window's end
-    ax_chars.plot(chars_read, moving_average(loss, window), label=label)
-    ax_time.plot(chars_read * seconds / chars_to_read, moving_average(loss, window), label=label)
+    ax_chars.plot(chars_read, metrics.moving_average(loss, window), label=label)
+    ax_time.plot(chars_read * seconds / chars_to_read, metrics.moving_average(loss, window), label=label)
 ax_chars.set(title="Per character read: close", xlabel="characters read",
              ylabel="training loss (nats per character)")
 ax_time.set(title="Per second, batching wins", xlabel="seconds (at each run's average speed)", xscale="log")
@@ -532,7 +527,7 @@ fig, ax = plt.subplots(figsize=(8, 5.5))
 eval_steps = stride_eval_every * np.arange(1, stride_steps // stride_eval_every + 1)
 for (label, (train_losses, val_losses)), color in zip(stride_runs.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
     window = stride_eval_every
-    ax.plot(np.arange(window, len(train_losses) + 1), moving_average(train_losses, window), color=color,
+    ax.plot(np.arange(window, len(train_losses) + 1), metrics.moving_average(train_losses, window), color=color,
             linestyle=":", label=f"{label}: training")
     ax.plot(eval_steps, val_losses, color=color, marker="o", label=f"{label}: validation")
 ax.axhline(math.log(V), color="grey", linestyle="--", linewidth=1, label=f"uniform guess, ln {V}")
@@ -587,7 +582,7 @@ fig, ax = plt.subplots(figsize=(8, 4))
 ax.plot(steps_axis, mc_per_char, linewidth=0.3, alpha=0.5, label="loss of each chunk / 25")
 ax.plot(steps_axis, mc.history.nats_per_char(), linewidth=2, label="smooth loss / 25")
 window = min(1000, len(mc_per_char) // 4)
-ax.plot(steps_axis[window - 1:], moving_average(mc_per_char, window), linestyle="--",
+ax.plot(steps_axis[window - 1:], metrics.moving_average(mc_per_char, window), linestyle="--",
         label=f"plain mean of the last {window} chunks")
 ax.set(title="min-char-rnn's smooth loss: a running mean that lags", xlabel="training step",
        ylabel="loss (nats per character)", ylim=(1, 4.5))

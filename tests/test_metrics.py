@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from course_lib.metrics import accuracy, bits_per_char, confusion_matrix, perplexity
+from course_lib.metrics import accuracy, bits_per_char, confusion_matrix, moving_average, perplexity
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -84,3 +84,17 @@ def test_confusion_matrix_counts_pairs_rows_are_the_truth():
 def test_confusion_matrix_errors(args, match):
     with pytest.raises(ValueError, match=match):
         confusion_matrix(*args)
+
+
+def test_moving_average_means_each_run_of_window_values():
+    np.testing.assert_allclose(moving_average([1, 2, 3, 4, 5], 2), [1.5, 2.5, 3.5, 4.5])
+    np.testing.assert_allclose(moving_average([1, 2, 3], 1), [1, 2, 3])
+    np.testing.assert_allclose(moving_average([1, 2, 3], 10), [2.0])  # shortened to all values
+
+
+@pytest.mark.parametrize("values, window, message", [
+    ([], 3, "non-empty 1-D"), ([[1, 2]], 1, "non-empty 1-D"), ([1, 2], 0, "integer >= 1"), ([1, 2], 1.5, "integer >= 1"),
+])
+def test_moving_average_rejects_bad_input(values, window, message):
+    with pytest.raises(ValueError, match=message):
+        moving_average(values, window)

@@ -12,23 +12,13 @@ The output is byte-for-byte the same on every run with the same matplotlib: noth
 random, and the PNG carries no timestamp or software tag.
 """
 
-import sys
-from pathlib import Path
+from _figure import output_path, save  # sets the file-only backend, puts course_lib on sys.path
 
-import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-matplotlib.use("Agg")  # a file, never a window
+from course_lib.plots import OKABE_ITO
 
-import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # run from a checkout without installing course_lib
-    sys.path.insert(0, str(ROOT))
-
-from course_lib.plots import OKABE_ITO, use_course_style  # noqa: E402
-
-OUTPUT = ROOT / "img" / "rnn_types.png"
 INPUT_COLOUR, OUTPUT_COLOUR, HIDDEN_COLOUR = OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2]
 BOX = 0.62  # side of a box, in time steps
 ROWS = {"x": 0.0, "h": 1.25, "y": 2.5}  # height of each row of boxes
@@ -95,9 +85,7 @@ def legend(fig):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0]) if argv else OUTPUT
-    use_course_style(lecture=False)  # the file looks the same whoever runs the script
+    out = output_path(__file__, argv)
     # Widths in proportion to the x ranges: a time step is as wide in every panel.
     widths = [xlim(steps)[1] - xlim(steps)[0] for _, _, steps, _, _ in PANELS]
     fig, axes = plt.subplots(1, len(PANELS), figsize=(17, 4.2), gridspec_kw={"width_ratios": widths},
@@ -106,11 +94,7 @@ def main(argv=None):
         draw_panel(ax, title, example, steps, inputs, outputs)
     legend(fig)
     fig.suptitle("Where recurrent networks fit: five ways to map inputs to outputs", fontsize=15)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # No "Software" tag and no date: the bytes depend only on the drawing.
-    fig.savefig(out, dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    print(f"wrote {out}")
+    save(fig, out)
 
 
 if __name__ == "__main__":

@@ -15,23 +15,13 @@ The output is byte-for-byte the same on every run with the same matplotlib: noth
 random, and the PNG carries no timestamp or software tag.
 """
 
-import sys
-from pathlib import Path
+from _figure import output_path, save  # sets the file-only backend, puts course_lib on sys.path
 
-import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-matplotlib.use("Agg")  # a file, never a window
+from course_lib.plots import OKABE_ITO
 
-import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # run from a checkout without installing course_lib
-    sys.path.insert(0, str(ROOT))
-
-from course_lib.plots import OKABE_ITO, use_course_style  # noqa: E402
-
-OUTPUT = ROOT / "img" / "rnn_unrolled.png"
 INPUT_COLOUR, LOSS_COLOUR, HIDDEN_COLOUR = OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2]
 GRADIENT_COLOUR = OKABE_ITO[5]  # vermillion: the backward pass
 INITIAL_COLOUR = "#999999"  # h_0 is given, not computed
@@ -104,9 +94,7 @@ def draw_unrolled(ax):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0]) if argv else OUTPUT
-    use_course_style(lecture=False)  # the file looks the same whoever runs the script
+    out = output_path(__file__, argv)
     left, right = 2.4, STEPS * STEP + 1.4  # the x ranges: a unit is as wide in both panels
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.4), gridspec_kw={"width_ratios": [left, right]},
                              layout="constrained")
@@ -127,11 +115,7 @@ def main(argv=None):
               "forward pass", r"backward pass (BPTT): $\partial L / \partial h_t$"]
     fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False, fontsize=11)
     fig.suptitle("A vanilla RNN, rolled up and unrolled in time", fontsize=15)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # No "Software" tag and no date: the bytes depend only on the drawing.
-    fig.savefig(out, dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    print(f"wrote {out}")
+    save(fig, out)
 
 
 if __name__ == "__main__":

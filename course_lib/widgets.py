@@ -161,17 +161,19 @@ def text_widget(render, controls, *, title, button=None):
 
 
 def _live(title, controls, output, button_label, show):
+    """Wire the controls (and the button) to ``show(values)``, draw once, and assemble."""
     button = widgets.Button(description=button_label) if button_label else None
-    clicks = [0]
+    clicks = 0
 
     def refresh(_change=None):
         values = _values(controls)
         if button is not None:
-            values["clicks"] = clicks[0]
+            values["clicks"] = clicks
         show(values)
 
     def on_click(_button):
-        clicks[0] += 1
+        nonlocal clicks
+        clicks += 1
         refresh()
 
     for control in controls.values():

@@ -230,6 +230,15 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def peak_rss_mb_of(pid):
+    """Another live process's peak resident memory in MB (Linux's ``VmHWM``), e.g. a worker
+    of ``ShardedLoss``. Not ``RUSAGE_CHILDREN``: a child started by fork and exec reports the
+    parent's memory at the fork as its own peak."""
+    with open(f"/proc/{pid}/status") as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    return kib / 1024
+
+
 # --- Printing ----------------------------------------------------------------------------
 
 def load():

@@ -9,8 +9,8 @@ of a backward pass) live in buffers kept here and reused.
 The rule that keeps this safe: a scratch buffer never leaves the kernel that asked for
 it. It is never returned, never stored in a cache, never a view inside either. Outputs
 and caches are always fresh arrays, so nothing a caller holds is ever overwritten.
-Each thread has its own buffers, so kernels may run in several threads at once
-(:mod:`course_lib.parallel` does).
+Each thread has its own buffers, so kernels may run in several threads at once (a
+learner's own threads, a widget's callback while a loop trains).
 """
 
 import ctypes

@@ -1,9 +1,14 @@
-"""ShardedLoss (course_lib.parallel): the same loss and gradients as one thread, up to rounding."""
+"""ShardedLoss (course_lib.parallel): the same loss and gradients as one process, up to rounding."""
+
+import gc
+import os
+import signal
 
 import numpy as np
 import pytest
 
 from course_lib.models import SequenceClassifier
+from course_lib.optim import Adam
 from course_lib.parallel import ShardedLoss
 
 
@@ -16,58 +21,131 @@ def model_and_batch():
     return model, x, y
 
 
+def assert_same_loss(got, expected, rtol=1e-10):
+    assert got[0] == pytest.approx(expected[0], rel=rtol)
+    assert got[1].keys() == expected[1].keys()
+    for name in expected[1]:
+        np.testing.assert_allclose(got[1][name], expected[1][name], rtol=rtol, atol=1e-13, err_msg=name)
+        assert got[1][name].dtype == expected[1][name].dtype
+
+
 @pytest.mark.parametrize("workers", [1, 2, 3, 7, 10])
 def test_sharded_equals_the_whole_batch(model_and_batch, workers):
     model, x, y = model_and_batch
-    loss, grads = model.loss(x, y)
-    with ShardedLoss(model.loss, workers) as sharded:
-        s_loss, s_grads = sharded(x, y)
-    assert s_loss == pytest.approx(loss, rel=1e-12)
-    assert s_grads.keys() == grads.keys()
-    for name in grads:
-        np.testing.assert_allclose(s_grads[name], grads[name], rtol=1e-10, atol=1e-13, err_msg=name)
-        assert s_grads[name].dtype == grads[name].dtype
+    with ShardedLoss(model, workers) as sharded:
+        assert_same_loss(sharded(x, y), model.loss(x, y))
 
 
 def test_the_same_inputs_give_the_same_bits(model_and_batch):
     model, x, y = model_and_batch
-    with ShardedLoss(model.loss, 2) as sharded:
+    with ShardedLoss(model, 2) as sharded:
         first, again = sharded(x, y), sharded(x, y)
     assert first[0] == again[0]
     for name in first[1]:
         np.testing.assert_array_equal(first[1][name], again[1][name])
 
 
-def test_many_calls_from_threads_never_mix_their_scratch(model_and_batch):
-    """Kernels in two threads at once, again and again: every result must equal the
-    single-thread one (shared scratch buffers would corrupt some of them)."""
+def test_the_workers_see_every_update_of_the_weights(model_and_batch):
+    """The optimizer changes the caller's arrays in place; every call must use them."""
     model, x, y = model_and_batch
+    optimizer = Adam(model.params, lr=0.05)
+    with ShardedLoss(model, 3) as sharded:
+        for _ in range(4):
+            loss, grads = sharded(x, y)
+            assert_same_loss((loss, grads), model.loss(x, y))
+            optimizer.step(grads)
+
+
+def test_float32_over_many_calls(model_and_batch):
+    _, x, y = model_and_batch
     x32, model32 = x.astype(np.float32), SequenceClassifier(5, 6, 4, cell="gru", seed=2)
-    expected = model32.loss(x32, y)[1]
-    with ShardedLoss(model32.loss, 2) as sharded:
+    expected = model32.loss(x32, y)
+    with ShardedLoss(model32, 2) as sharded:
         for _ in range(20):
-            grads = sharded(x32, y)[1]
-            for name in expected:
-                np.testing.assert_allclose(grads[name], expected[name], rtol=2e-5, atol=1e-6)
+            assert_same_loss(sharded(x32, y), expected, rtol=2e-5)
 
 
-def test_a_shard_error_reaches_the_caller(model_and_batch):
+def test_batches_of_other_sizes_and_shapes(model_and_batch):
+    """A larger shard, another sequence length, or a smaller last batch: still right."""
+    model, x, y = model_and_batch
+    rng = np.random.default_rng(8)
+    longer = rng.standard_normal((9, 6, 5))
+    y_longer = rng.integers(0, 4, 9)
+    with ShardedLoss(model, 2) as sharded:
+        for xb, yb in [(x[:4], y[:4]), (x, y), (longer, y_longer), (x[:3], y[:3]), (x[:1], y[:1])]:
+            assert_same_loss(sharded(xb, yb), model.loss(xb, yb))
+
+
+def test_a_shard_error_reaches_the_caller_and_the_next_call_works(model_and_batch):
     model, x, y = model_and_batch
     bad_y = y.copy()
-    bad_y[-1] = 9  # only the last shard sees the bad label
-    with ShardedLoss(model.loss, 2) as sharded, pytest.raises(ValueError, match="label"):
-        sharded(x, bad_y)
+    bad_y[-1] = 9  # only the last shard, in a worker process, sees the bad label
+    with ShardedLoss(model, 2) as sharded:
+        with pytest.raises(ValueError, match="label"):
+            sharded(x, bad_y)
+        assert_same_loss(sharded(x, y), model.loss(x, y))
+
+
+def test_an_error_in_the_first_shard_leaves_the_workers_in_step(model_and_batch):
+    model, x, y = model_and_batch
+    bad_y = y.copy()
+    bad_y[0] = -1  # the caller's own shard
+    with ShardedLoss(model, 2) as sharded:
+        with pytest.raises(ValueError, match="label"):
+            sharded(x, bad_y)
+        assert_same_loss(sharded(x, y), model.loss(x, y))
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_a_killed_worker_gives_a_clear_error_and_is_replaced(model_and_batch):
+    model, x, y = model_and_batch
+    with ShardedLoss(model, 2) as sharded:
+        sharded(x, y)
+        (worker,) = sharded._pool.processes
+        assert sharded.pids == [worker.pid]
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.join(5)
+        with pytest.raises(RuntimeError, match=f"worker process {worker.pid} stopped"):
+            sharded(x, y)
+        assert_same_loss(sharded(x, y), model.loss(x, y))
+        assert sharded._pool.processes[0].pid != worker.pid
+
+
+def test_close_and_garbage_collection_stop_the_workers(model_and_batch):
+    model, x, y = model_and_batch
+    sharded = ShardedLoss(model, 3)
+    sharded(x, y)
+    assert ShardedLoss(model, 3).pids == []  # none before the first call
+    workers = list(sharded._pool.processes)
+    assert sharded.pids == [w.pid for w in workers] and len(workers) == 2
+    sharded.close()
+    sharded.close()  # twice is fine
+    assert not any(w.is_alive() for w in workers)
+    assert sharded.pids == []
+    assert_same_loss(sharded(x, y), model.loss(x, y))  # starts again when called again
+
+    workers = list(sharded._pool.processes)
+    del sharded
+    gc.collect()
+    for w in workers:
+        w.join(5)
+    assert not any(w.is_alive() for w in workers)
 
 
 @pytest.mark.parametrize("workers", [0, -1, 1.5, True, "2"])
-def test_workers_must_be_a_positive_integer(workers):
+def test_workers_must_be_a_positive_integer(model_and_batch, workers):
     with pytest.raises(ValueError, match="workers: expected an integer >= 1"):
-        ShardedLoss(lambda x, y: (0.0, {}), workers)
+        ShardedLoss(model_and_batch[0], workers)
+
+
+def test_model_must_have_params_and_loss(model_and_batch):
+    with pytest.raises(ValueError, match="model: expected an object with a params dict"):
+        ShardedLoss(model_and_batch[0].loss, 2)
 
 
 def test_x_and_y_must_agree_on_the_batch_size(model_and_batch):
     model, x, y = model_and_batch
-    with ShardedLoss(model.loss, 2) as sharded:
+    with ShardedLoss(model, 2) as sharded:
         with pytest.raises(ValueError, match="same batch size"):
             sharded(x[:5], y)
         with pytest.raises(ValueError, match="at least one example"):

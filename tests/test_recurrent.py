@@ -569,7 +569,7 @@ def test_lstm_c0_none_is_zero():
 
 
 def test_scratch_buffers_belong_to_one_thread():
-    """Kernels running in two threads at once (course_lib.parallel) must not share a
+    """Kernels running in two threads at once must not share a
     scratch buffer: each thread gets its own array for the same name."""
     import threading
 

@@ -322,9 +322,17 @@ class TruncatedBPTT:
         seed: seeds dropout, and the offsets if ``random_offsets``.
         random_offsets: start each epoch at a random offset in ``[0, seq_len)``, so the
             chunk boundaries fall at different places each epoch.
+        reset_every: also reset the state to zeros every this many chunks; 1 reads every
+            chunk as a sequence of its own (the baseline that shows what carrying the
+            state buys, in ``notebooks/02_rnn_bptt``). None: only at the start of an epoch.
     """
 
-    def __init__(self, model, ids, batch_size, seq_len, *, seed=0, random_offsets=False):
+    def __init__(self, model, ids, batch_size, seq_len, *, seed=0, random_offsets=False,
+                 reset_every=None):
+        if reset_every is not None and (not isinstance(reset_every, (int, np.integer))
+                                        or isinstance(reset_every, bool) or reset_every < 1):
+            raise ValueError(f"reset_every: expected None or an integer >= 1, got {reset_every!r}")
+        self.reset_every = reset_every
         self.model = model
         self.ids = np.asarray(ids)
         self.batch_size, self.seq_len = batch_size, seq_len
@@ -355,8 +363,9 @@ class TruncatedBPTT:
     def step(self, batch):
         """The step function for :func:`fit`: ``(x, y, first) -> (loss, grads)``."""
         x, y, first = batch
-        if first:
-            self.state = None  # the streams restart: so does the hidden state
+        chunk = self.chunk - 1  # batches() has counted this one already
+        if first or (self.reset_every is not None and chunk % self.reset_every == 0):
+            self.state = None  # the streams restart (or the caller asked): so does the state
         rng = np.random.default_rng([self.seed, self.epoch, self.chunk])  # for dropout
         loss, grads, self.state = self.model.loss(x, y, self.state, train=True, rng=rng)
         return loss, grads

@@ -376,6 +376,28 @@ def test_tbptt_carries_the_state_and_resets_it_each_epoch():
     assert tbptt.epoch == 2 and tbptt.chunk == 2
 
 
+@pytest.mark.parametrize("reset_every", [1, 2, 3])
+def test_tbptt_reset_every_resets_on_its_chunks_and_each_epoch(reset_every):
+    ids = TEXT_IDS[:440]
+    chunks = num_stream_batches(len(ids), 3, 20)  # per epoch; not a multiple of 2 or 3
+    assert chunks % 2 and chunks % 3
+    spy = StateSpy(CharRNN(7, 8, cell="gru"))
+    tbptt = TruncatedBPTT(spy, ids, batch_size=3, seq_len=20, reset_every=reset_every)
+    fit(tbptt.step, tbptt.batches(), SGD(spy.model.params, lr=0.1), num_steps=2 * chunks + 2, progress=False)
+    for k, state in enumerate(spy.received):
+        chunk = k % chunks  # the chunk's place in its epoch
+        if chunk % reset_every == 0:
+            assert state is None, f"step {k}: chunk {chunk} of its epoch is reset"
+        else:
+            assert state is spy.returned[k - 1], f"step {k} continues the previous chunk"
+
+
+@pytest.mark.parametrize("reset_every", [0, -2, 1.5, True, "3"])
+def test_tbptt_reset_every_must_be_a_positive_integer(reset_every):
+    with pytest.raises(ValueError, match="reset_every: expected None or an integer >= 1"):
+        TruncatedBPTT(Bigram(7), TEXT_IDS[:400], batch_size=3, seq_len=20, reset_every=reset_every)
+
+
 def test_tbptt_steps_are_what_a_hand_written_loop_computes():
     ids = TEXT_IDS[:500]
     model = CharRNN(7, 8, cell="gru", dtype=np.float64)

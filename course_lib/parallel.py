@@ -37,6 +37,7 @@ over independent examples: not for anything that couples examples within a batch
 import multiprocessing
 import os
 import pickle
+import signal
 import weakref
 
 import numpy as np
@@ -171,6 +172,13 @@ class _WorkerPool:
                 and {name: (a.shape, a.dtype) for name, a in params.items()} == self.layout)
 
     def start(self, params, x, y, shards):
+        try:
+            self._start(params, x, y, shards)
+        except BaseException:  # e.g. Ctrl-C: who got a shard is unknown, so start afresh
+            self.broken = True
+            raise
+
+    def _start(self, params, x, y, shards):
         for name, a in params.items():
             np.copyto(self.params[name], a)  # the optimizer changed the caller's arrays in place
         self.busy = len(shards)  # a small batch leaves some workers idle
@@ -184,6 +192,15 @@ class _WorkerPool:
 
     def finish(self):
         """``[(loss, grads)]`` of each worker's shard; raises the first shard's error."""
+        try:
+            return self._finish()
+        except BaseException:
+            # Interrupted (e.g. Ctrl-C) before every reply was read: a stale reply would
+            # pair with the next call's shard, so that call starts new workers instead.
+            self.broken = True
+            raise
+
+    def _finish(self):
         results, error = [], None
         busy = zip(self.conns[:self.busy], self.processes, self.grads)
         self.busy = 0
@@ -201,7 +218,7 @@ class _WorkerPool:
             elif error is None:
                 error = value
         if error is not None:
-            raise error
+            raise error  # the workers are in step: the next call can use them
         return results
 
     def close(self):
@@ -232,6 +249,9 @@ def _views(buffer, layout):
 
 def _serve(conn, model, params_buffer, layout, x_buffer, x_layout, grads_buffer):
     """A worker process: compute ``model.loss`` on the shard in shared memory until told to stop."""
+    # Ctrl-C in a terminal (or Jupyter's interrupt) reaches the whole process group: the
+    # caller handles it, and stops the workers if it must.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     model.params.update(_views(params_buffer, layout))  # the model now reads the shared weights
     x = _views(x_buffer, x_layout)["x"]
     grads_out = _views(grads_buffer, layout)

@@ -111,6 +111,47 @@ def test_a_killed_worker_gives_a_clear_error_and_is_replaced(model_and_batch):
         assert sharded._pool.processes[0].pid != worker.pid
 
 
+class InterruptedOnce:
+    """A pipe end whose next recv raises KeyboardInterrupt, as Ctrl-C during the wait would."""
+
+    def __init__(self, conn):
+        self.conn, self.interrupted = conn, False
+
+    def send(self, message):
+        self.conn.send(message)
+
+    def recv(self):
+        if not self.interrupted:
+            self.interrupted = True
+            raise KeyboardInterrupt
+        return self.conn.recv()
+
+    def close(self):
+        self.conn.close()
+
+
+def test_an_interrupted_wait_never_pairs_a_stale_reply_with_the_next_call(model_and_batch):
+    model, x, y = model_and_batch
+    with ShardedLoss(model, 2) as sharded:
+        sharded(x, y)
+        sharded._pool.conns[0] = InterruptedOnce(sharded._pool.conns[0])
+        with pytest.raises(KeyboardInterrupt):
+            sharded(x[:6], y[:6])  # the worker's reply for this batch stays unread
+        assert_same_loss(sharded(x, y), model.loss(x, y))
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT"), reason="needs SIGINT")
+def test_workers_ignore_ctrl_c(model_and_batch):
+    """Ctrl-C reaches the whole process group; the caller decides, the workers carry on."""
+    model, x, y = model_and_batch
+    with ShardedLoss(model, 2) as sharded:
+        sharded(x, y)
+        (pid,) = sharded.pids
+        os.kill(pid, signal.SIGINT)
+        assert_same_loss(sharded(x, y), model.loss(x, y))
+        assert sharded.pids == [pid]
+
+
 def test_close_and_garbage_collection_stop_the_workers(model_and_batch):
     model, x, y = model_and_batch
     sharded = ShardedLoss(model, 3)

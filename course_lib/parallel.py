@@ -12,13 +12,17 @@ the GIL to each other, and each hand-over waits for the operating system to wake
 other thread. Measured on a 2-core VM (MNIST's LSTM, hidden 128, batch 128 in two
 shards of 64): one shard alone 9.7 ms; the two shards in two threads 11.0 ms, in two
 processes 9.9 ms. So the first shard runs in the calling process and every other shard
-in a worker process of its own, started once (with ``spawn``, which works the same on
-Linux, macOS and Windows and inside Jupyter) and kept for every later call.
+in a worker process of its own, started once and kept for every later call. Workers are
+started with ``spawn`` (a fresh Python that imports what it needs), which works the same
+on Linux, macOS and Windows and inside Jupyter, with two rules: the model's class must
+be importable from a module (course_lib's are; a class defined in a notebook cell is
+not), and a script must create the ``ShardedLoss`` under ``if __name__ == "__main__":``.
 
 What crosses between processes, through shared memory (no pickling per step): the
 weights, copied in before each call, because the optimizer updates the caller's arrays
 in place; each worker's slice of ``x``; and each worker's gradients. Only ``y``, the
-loss and a short message go through a pipe.
+loss and a short message go through a pipe. The shared memory is sized for the largest
+batch seen: meant for training batches, not for a whole dataset at once.
 
 It pays off with one BLAS thread per process. With BLAS threads on top, 2 processes x 2
 BLAS threads fight over 2 cores and the step gets slower. The workers are started with
@@ -38,11 +42,15 @@ import multiprocessing
 import os
 import pickle
 import signal
+import traceback
 import weakref
 
 import numpy as np
 
 _ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+_START_HINT = ("the model must pickle and its class be importable from a module (a class "
+               "defined in a notebook cell is not), and a script must create the ShardedLoss "
+               "under `if __name__ == \"__main__\":`")
 
 
 class ShardedLoss:
@@ -52,10 +60,9 @@ class ShardedLoss:
         model: a model with ``params`` (a dict of arrays) and ``loss(x, y)``, e.g. a
             :class:`~course_lib.models.SequenceClassifier`: ``loss`` takes ``x`` with the
             batch on axis 0 and ``y`` ``(N,)``, and returns the mean loss and a dict of
-            gradients keyed like ``params``. It is sent to the workers once, so it must
-            pickle and its class must be importable (course_lib's models are); its
-            ``params`` are sent again before every call. Dropout is not supported: each
-            shard calls ``model.loss(x, y)`` with nothing else.
+            gradients keyed like ``params``. It is sent to the workers once (see the
+            module doc for what that asks of it); its ``params`` before every call.
+            Dropout is refused: the shards would need one random generator between them.
         workers: shards, and processes (the caller's own included); the number of cores
             is the natural choice.
 
@@ -65,8 +72,9 @@ class ShardedLoss:
         loss, grads = loss_and_grads(x, y)
 
     The workers start on the first call (a fraction of a second), and again when a batch
-    brings a larger shard, another input shape or dtype, or a change in the model's
-    parameter shapes. A batch smaller than ``workers`` runs in fewer shards. :meth:`close`
+    needs more memory than any before or the model's parameter shapes change. A batch
+    smaller than ``workers`` runs in fewer shards. An error in a worker's shard is raised
+    here, with a note saying which examples and the worker's traceback. :meth:`close`
     (or a ``with`` block) stops the workers; they also stop when this object is garbage
     collected or the program ends.
     """
@@ -77,6 +85,9 @@ class ShardedLoss:
         if not (isinstance(getattr(model, "params", None), dict) and callable(getattr(model, "loss", None))):
             raise ValueError(f"model: expected an object with a params dict and a loss(x, y) method, "
                              f"got {type(model).__name__}")
+        if getattr(model, "dropout", 0) > 0:
+            raise ValueError(f"model: expected no dropout (its masks would need one random generator "
+                             f"shared by the shards), got dropout={model.dropout}")
         self.model = model
         self.workers = int(workers)
         self._pool = None
@@ -94,10 +105,10 @@ class ShardedLoss:
         if len(shards) == 1:
             return self.model.loss(x, y)
 
-        largest = max(s.stop - s.start for s in shards[1:])
-        if self._pool is None or self._pool.broken or not self._pool.fits(self.model.params, largest, x):
+        x_bytes = max(x[s].nbytes for s in shards[1:])
+        if self._pool is None or not self._pool.fits(self.model.params, x_bytes):
             self.close()
-            self._pool = _WorkerPool(self.model, self.workers - 1, largest, x)
+            self._pool = _WorkerPool(self.model, self.workers - 1, x_bytes)
         self._pool.start(self.model.params, x, y, shards[1:])
         try:
             loss, grads = self.model.loss(x[shards[0]], y[shards[0]])
@@ -134,26 +145,34 @@ class ShardedLoss:
 class _WorkerPool:
     """Worker processes for shards 1, 2, ... and the shared memory they work in."""
 
-    def __init__(self, model, count, shard_capacity, x):
+    def __init__(self, model, count, x_bytes):
         self.layout = {name: (a.shape, a.dtype) for name, a in model.params.items()}
-        self.x_layout = {"x": ((shard_capacity,) + x.shape[1:], x.dtype)}
+        self.x_bytes = x_bytes
+        self.x, self.grads, self.conns, self.processes = [], [], [], []
+        # Registered first, so workers started before a failure below are stopped too.
+        self._finalizer = weakref.finalize(self, _stop, self.conns, self.processes)
+        # True while every reply to the last call has been read; an interrupted call
+        # (Ctrl-C) or a dead worker leaves it False, and the next call starts new workers.
+        self.in_step = True
         context = multiprocessing.get_context("spawn")
         self.params_buffer, self.params = _shared(context, self.layout)
-        self.x, self.grads, self.conns, self.processes = [], [], [], []
+        try:
+            model_bytes = pickle.dumps(model)  # unpickled in the worker, which reports a failure
+        except Exception as error:
+            raise ValueError(f"model: cannot be sent to a worker process ({error}); {_START_HINT}") from None
         saved = {name: os.environ.get(name) for name in _ONE_THREAD}
         os.environ.update(_ONE_THREAD)  # what the children inherit: one BLAS thread each
         try:
             for _ in range(count):
-                x_buffer, x_view = _shared(context, self.x_layout)
+                x_buffer = context.RawArray("b", max(x_bytes, 1))
                 grads_buffer, grads_view = _shared(context, self.layout)
                 ours, theirs = context.Pipe()
                 process = context.Process(
                     target=_serve, daemon=True, name="course_lib-shard",
-                    args=(theirs, model, self.params_buffer, self.layout, x_buffer, self.x_layout,
-                          grads_buffer))
+                    args=(theirs, model_bytes, self.params_buffer, self.layout, x_buffer, grads_buffer))
                 process.start()
                 theirs.close()
-                self.x.append(x_view["x"])
+                self.x.append(x_buffer)
                 self.grads.append(grads_view)
                 self.conns.append(ours)
                 self.processes.append(process)
@@ -163,53 +182,43 @@ class _WorkerPool:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
-        self.busy, self.broken = 0, False
-        self._finalizer = weakref.finalize(self, _stop, self.conns, self.processes)
+        for conn, process in zip(self.conns, self.processes):
+            try:
+                status, message = conn.recv()  # "ready", or why not
+            except (EOFError, OSError):
+                process.join(5)
+                status, message = "error", f"it exited (code {process.exitcode}) while starting"
+            if status != "ready":
+                self.close()
+                raise RuntimeError(f"ShardedLoss: a worker process could not start: {message}. "
+                                   f"Check that {_START_HINT}.")
 
-    def fits(self, params, shard_size, x):
-        (capacity, *item_shape), dtype = self.x_layout["x"]
-        return (shard_size <= capacity and list(x.shape[1:]) == item_shape and x.dtype == dtype
+    def fits(self, params, x_bytes):
+        return (self.in_step and x_bytes <= self.x_bytes
                 and {name: (a.shape, a.dtype) for name, a in params.items()} == self.layout)
 
     def start(self, params, x, y, shards):
-        try:
-            self._start(params, x, y, shards)
-        except BaseException:  # e.g. Ctrl-C: who got a shard is unknown, so start afresh
-            self.broken = True
-            raise
-
-    def _start(self, params, x, y, shards):
+        self.in_step = False
         for name, a in params.items():
             np.copyto(self.params[name], a)  # the optimizer changed the caller's arrays in place
-        self.busy = len(shards)  # a small batch leaves some workers idle
-        for conn, x_shared, s in zip(self.conns, self.x, shards):
-            n = s.stop - s.start
-            np.copyto(x_shared[:n], x[s])
+        self.shards = shards  # a small batch leaves some workers idle
+        for conn, x_buffer, s in zip(self.conns, self.x, shards):
+            x_shard = x[s]
+            np.copyto(_array(x_buffer, x_shard.shape, x_shard.dtype), x_shard)
             try:
-                conn.send((n, y[s]))
+                conn.send((x_shard.shape, x_shard.dtype.str, y[s]))
             except OSError:
                 pass  # the worker is gone: finish() reports it
 
     def finish(self):
-        """``[(loss, grads)]`` of each worker's shard; raises the first shard's error."""
-        try:
-            return self._finish()
-        except BaseException:
-            # Interrupted (e.g. Ctrl-C) before every reply was read: a stale reply would
-            # pair with the next call's shard, so that call starts new workers instead.
-            self.broken = True
-            raise
-
-    def _finish(self):
-        results, error = [], None
-        busy = zip(self.conns[:self.busy], self.processes, self.grads)
-        self.busy = 0
-        for conn, process, grads in busy:
+        """``[(loss, grads)]`` of each worker's shard; raises the first failing worker's error."""
+        results, error, worker_died = [], None, False
+        for conn, process, grads, s in zip(self.conns, self.processes, self.grads, self.shards):
             try:
                 status, value = conn.recv()
             except (EOFError, OSError):
                 process.join(1)
-                self.broken = True
+                worker_died = True
                 status, value = "error", RuntimeError(
                     f"ShardedLoss: worker process {process.pid} stopped (exit code "
                     f"{process.exitcode}); the next call starts new workers")
@@ -217,8 +226,13 @@ class _WorkerPool:
                 results.append((value, grads))
             elif error is None:
                 error = value
+                if isinstance(value, tuple):  # (the exception, the worker's traceback)
+                    error, worker_traceback = value
+                    error.add_note(f"(raised in a ShardedLoss worker, on examples "
+                                   f"{s.start}:{s.stop} of the batch)\n{worker_traceback}")
+        self.in_step = not worker_died  # every reply read: the workers are ready for more
         if error is not None:
-            raise error  # the workers are in step: the next call can use them
+            raise error
         return results
 
     def close(self):
@@ -229,7 +243,7 @@ def _offsets(layout):
     """Where each ``name: (shape, dtype)`` array starts in one buffer, and the buffer's size."""
     offsets, size = {}, 0
     for name, (shape, dtype) in layout.items():
-        size = -(-size // 64) * 64  # each array starts on a cache line
+        size = -(-size // 8) * 8  # aligned for any dtype
         offsets[name] = size
         size += int(np.prod(shape)) * np.dtype(dtype).itemsize
     return offsets, size
@@ -243,31 +257,55 @@ def _shared(context, layout):
 
 def _views(buffer, layout):
     offsets, _ = _offsets(layout)
-    return {name: np.frombuffer(buffer, dtype, int(np.prod(shape)), offsets[name]).reshape(shape)
-            for name, (shape, dtype) in layout.items()}
+    return {name: _array(buffer, shape, dtype, offsets[name]) for name, (shape, dtype) in layout.items()}
 
 
-def _serve(conn, model, params_buffer, layout, x_buffer, x_layout, grads_buffer):
+def _array(buffer, shape, dtype, offset=0):
+    """An array of ``shape`` and ``dtype`` over ``buffer``, starting ``offset`` bytes in."""
+    return np.frombuffer(buffer, dtype, int(np.prod(shape)), offset).reshape(shape)
+
+
+def _serve(conn, model_bytes, params_buffer, layout, x_buffer, grads_buffer):
     """A worker process: compute ``model.loss`` on the shard in shared memory until told to stop."""
     # Ctrl-C in a terminal (or Jupyter's interrupt) reaches the whole process group: the
     # caller handles it, and stops the workers if it must.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        model = pickle.loads(model_bytes)
+    except Exception as error:
+        conn.send(("error", f"{type(error).__name__}: {error}"))
+        return
     model.params.update(_views(params_buffer, layout))  # the model now reads the shared weights
-    x = _views(x_buffer, x_layout)["x"]
     grads_out = _views(grads_buffer, layout)
-    while (message := conn.recv()) is not None:
-        n, y = message
+    conn.send(("ready", None))
+    while True:
         try:
-            loss, grads = model.loss(x[:n], y)
-            for name, g in grads_out.items():
-                np.copyto(g, grads[name])
+            message = conn.recv()
+        except EOFError:  # the caller has gone (e.g. a restarted kernel)
+            return
+        if message is None:
+            return
+        shape, dtype, y = message
+        try:
+            loss, grads = model.loss(_array(x_buffer, shape, dtype), y)
+            for name, out in grads_out.items():
+                g = np.asarray(grads[name])
+                if g.shape != out.shape or g.dtype != out.dtype:
+                    raise ValueError(f"grads[{name!r}]: expected shape {out.shape} and dtype "
+                                     f"{out.dtype} (those of the parameter), got {g.shape} {g.dtype}")
+                np.copyto(out, g)
             conn.send(("ok", loss))
         except Exception as error:  # the caller re-raises it; the worker keeps serving
-            try:
-                pickle.dumps(error)
-            except Exception:
-                error = RuntimeError(f"{type(error).__name__}: {error}")
-            conn.send(("error", error))
+            conn.send(("error", (_sendable(error), traceback.format_exc())))
+
+
+def _sendable(error):
+    """``error`` if it survives the trip to the caller's process, else a RuntimeError saying it."""
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
 
 
 def _stop(conns, processes):

@@ -1,6 +1,7 @@
 """ShardedLoss (course_lib.parallel): the same loss and gradients as one process, up to rounding."""
 
 import gc
+import multiprocessing
 import os
 import signal
 
@@ -171,6 +172,114 @@ def test_close_and_garbage_collection_stop_the_workers(model_and_batch):
     for w in workers:
         w.join(5)
     assert not any(w.is_alive() for w in workers)
+
+
+def test_an_error_in_a_middle_shard_leaves_every_worker_in_step(model_and_batch):
+    """Every worker's reply is read even after one fails: a reply left unread would be
+    taken for the next call's."""
+    model, x, y = model_and_batch
+    bad_y = y.copy()
+    bad_y[3] = 9  # shards 0:2, 2:5, 5:7: the middle one, in the first worker
+    with ShardedLoss(model, 3) as sharded:
+        pids = sharded(x, y) and sharded.pids
+        with pytest.raises(ValueError, match="label") as raised:
+            sharded(x, bad_y)
+        assert "examples 2:5 of the batch" in "".join(raised.value.__notes__)
+        assert "Traceback" in "".join(raised.value.__notes__)  # the worker's own
+        assert_same_loss(sharded(x, y), model.loss(x, y))
+        assert sharded.pids == pids
+
+
+def test_results_are_the_callers_own_arrays(model_and_batch):
+    """Gradients never alias the shared memory: the next call must not change them."""
+    model, x, y = model_and_batch
+    with ShardedLoss(model, 2) as sharded:
+        loss, grads = sharded(x, y)
+        kept = {name: g.copy() for name, g in grads.items()}
+        sharded(x[::-1], y[::-1] % 3)
+    assert type(loss) is float
+    for name in kept:
+        np.testing.assert_array_equal(grads[name], kept[name])
+
+
+def test_workers_restart_only_when_a_batch_needs_more_memory(model_and_batch):
+    model, x, y = model_and_batch
+    with ShardedLoss(model, 2) as sharded:
+        sharded(x, y)
+        pids = sharded.pids
+        sharded(x[:5], y[:5])  # a smaller last batch
+        sharded(x[:, :2], y)  # shorter sequences
+        assert sharded.pids == pids
+        longer = np.concatenate([x, x], axis=1)
+        assert_same_loss(sharded(longer, y), model.loss(longer, y))
+        assert sharded.pids != pids
+
+
+class CannotRebuild:
+    """Pickles, but cannot be rebuilt in another process (as a notebook-defined class)."""
+
+    def __init__(self, model):
+        self.params, self.loss = model.params, model.loss
+
+    def __reduce__(self):
+        return (_refuse_to_rebuild, ())
+
+
+def _refuse_to_rebuild():
+    raise ImportError("no module defines this class here")
+
+
+def test_a_worker_that_cannot_start_says_why(model_and_batch):
+    model, x, y = model_and_batch
+    sharded = ShardedLoss(CannotRebuild(model), 2)
+    with pytest.raises(RuntimeError, match="could not start: ImportError: no module defines") as raised:
+        sharded(x, y)
+    assert "importable from a module" in str(raised.value)
+    assert sharded.pids == []
+
+
+def test_a_model_that_does_not_pickle_is_refused_with_the_reason(model_and_batch):
+    model, x, y = model_and_batch
+    model.hook = lambda: None  # lambdas do not pickle
+    with pytest.raises(ValueError, match="model: cannot be sent to a worker process"):
+        ShardedLoss(model, 2)(x, y)
+
+
+class TwoArgumentError(Exception):
+    def __init__(self, what, where):
+        super().__init__(f"{what} at {where}")
+
+
+class FailsInWorkers:
+    """A model whose loss fails in the worker processes only, in one of two ways."""
+
+    def __init__(self, model, how):
+        self.model, self.params, self.how = model, model.params, how
+
+    def loss(self, x, y):
+        loss, grads = self.model.loss(x, y)
+        if multiprocessing.parent_process() is None:  # the caller's own shard
+            return loss, grads
+        if self.how == "unrebuildable":
+            raise TwoArgumentError("odd shard", "worker")
+        grads["head.W"] = grads["head.W"].astype(np.float32)  # "float32 gradient"
+        return loss, grads
+
+
+@pytest.mark.parametrize("how, error, match", [
+    ("unrebuildable", RuntimeError, "TwoArgumentError: odd shard at worker"),
+    ("float32 gradient", ValueError, r"grads\['head.W'\]: expected shape \(6, 4\) and dtype float64"),
+])
+def test_worker_errors_arrive_readable(model_and_batch, how, error, match):
+    model, x, y = model_and_batch
+    with ShardedLoss(FailsInWorkers(model, how), 2) as sharded, pytest.raises(error, match=match):
+        sharded(x, y)
+
+
+def test_dropout_is_refused():
+    model = SequenceClassifier(5, 6, 4, num_layers=2, dropout=0.5)
+    with pytest.raises(ValueError, match="model: expected no dropout"):
+        ShardedLoss(model, 2)
 
 
 @pytest.mark.parametrize("workers", [0, -1, 1.5, True, "2"])

@@ -154,6 +154,7 @@ class _WorkerPool:
         # True while every reply to the last call has been read; an interrupted call
         # (Ctrl-C) or a dead worker leaves it False, and the next call starts new workers.
         self.in_step = True
+        self.shards = []  # the slices of the batch the workers hold now, set by start()
         context = multiprocessing.get_context("spawn")
         self.params_buffer, self.params = _shared(context, self.layout)
         try:
@@ -201,7 +202,7 @@ class _WorkerPool:
         self.in_step = False
         for name, a in params.items():
             np.copyto(self.params[name], a)  # the optimizer changed the caller's arrays in place
-        self.shards = shards  # a small batch leaves some workers idle
+        self.shards = shards  # fewer than the workers when the batch is small
         for conn, x_buffer, s in zip(self.conns, self.x, shards):
             x_shard = x[s]
             np.copyto(_array(x_buffer, x_shard.shape, x_shard.dtype), x_shard)
@@ -219,15 +220,14 @@ class _WorkerPool:
             except (EOFError, OSError):
                 process.join(1)
                 worker_died = True
-                status, value = "error", RuntimeError(
+                status, value = "error", (RuntimeError(
                     f"ShardedLoss: worker process {process.pid} stopped (exit code "
-                    f"{process.exitcode}); the next call starts new workers")
+                    f"{process.exitcode}); the next call starts new workers"), None)
             if status == "ok":
                 results.append((value, grads))
             elif error is None:
-                error = value
-                if isinstance(value, tuple):  # (the exception, the worker's traceback)
-                    error, worker_traceback = value
+                error, worker_traceback = value
+                if worker_traceback is not None:
                     error.add_note(f"(raised in a ShardedLoss worker, on examples "
                                    f"{s.start}:{s.stop} of the batch)\n{worker_traceback}")
         self.in_step = not worker_died  # every reply read: the workers are ready for more

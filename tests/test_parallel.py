@@ -109,7 +109,7 @@ def test_a_killed_worker_gives_a_clear_error_and_is_replaced(model_and_batch):
         with pytest.raises(RuntimeError, match=f"worker process {worker.pid} stopped"):
             sharded(x, y)
         assert_same_loss(sharded(x, y), model.loss(x, y))
-        assert sharded._pool.processes[0].pid != worker.pid
+        assert sharded.pids != [worker.pid]
 
 
 class InterruptedOnce:

@@ -26,9 +26,10 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 
-from course_lib.batching import stream_batches, train_val_split
-from course_lib.datasets import load_tinyshakespeare
-from course_lib.vocab import CharVocab
+from course_lib._scratch import keep_freed_memory
+from course_lib.data.batching import stream_batches, train_val_split
+from course_lib.data.datasets import load_tinyshakespeare
+from course_lib.data.vocab import CharVocab
 
 
 # --- Data -----------------------------------------------------------------------------
@@ -198,6 +199,7 @@ def main(script, parse_args, sides, report, side_env=None):
     """
     args = parse_args()
     if args.side:
+        keep_freed_memory()  # a process of the course's own (see its docstring)
         finish_side(args.result, sides[args.side](args))
         return
     load_start = load()

@@ -25,8 +25,8 @@ torch, given the same weights, gives the same number, so it is the model, not a 
 import argparse
 
 import _common
-from course_lib.batching import stream_batches
-from course_lib.metrics import bits_per_char
+from course_lib.data.batching import stream_batches
+from course_lib.training.metrics import bits_per_char
 from course_lib.models import CharRNN
 from course_lib.optim import Adam, clip_grad_norm
 from course_lib.training import TruncatedBPTT, evaluate_lm

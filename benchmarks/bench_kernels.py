@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from course_lib import gru, lstm, rnn
+from course_lib._scratch import keep_freed_memory
 
 SHAPES = {  # name: (N, T, D, H)
     "A": (128, 28, 28, 128),
@@ -110,6 +111,7 @@ def main():
     parser.add_argument("--cells", nargs="+", default=["rnn", "lstm", "gru"])
     parser.add_argument("--shapes", nargs="+", default=list(SHAPES))
     args = parser.parse_args()
+    keep_freed_memory()  # as in every process the course starts for itself (docs/benchmarks.md)
 
     threads = numpy_threads()
     torch.set_num_threads(threads)

@@ -10,7 +10,7 @@ on both sides, draws a new order each epoch), and by default start from the same
 weights (course_lib's initialisation, copied into torch). Each side runs in its own
 process, one after the other, with the same number of threads; only training is timed.
 torch spreads each operation over its threads; course_lib splits each minibatch into
-one shard per core (``course_lib.parallel.ShardedLoss``: the first shard in this process,
+one shard per core (``course_lib.training.parallel.ShardedLoss``: the first shard in this process,
 the others in worker processes, one BLAS thread each), which keeps both cores busy with
 the elementwise work too. ``--workers 1`` runs course_lib's plain step with BLAS threads
 instead.
@@ -25,11 +25,11 @@ import time
 import numpy as np
 
 import _common
-from course_lib.batching import minibatches
-from course_lib.datasets import load_mnist, scale_pixels
+from course_lib.data.batching import minibatches
+from course_lib.data.datasets import load_mnist, scale_pixels
 from course_lib.models import SequenceClassifier
 from course_lib.optim import Adam
-from course_lib.parallel import ShardedLoss
+from course_lib.training.parallel import ShardedLoss
 from course_lib.training import evaluate_classifier
 
 SIDES = ("course_lib", "torch")

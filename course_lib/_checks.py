@@ -5,6 +5,8 @@ and the actual shape, and for nothing to be broadcast silently. These helpers sa
 once, so every kernel reads ``check_shape("Wh", Wh, (H, H))`` instead of an ``if``.
 """
 
+import numbers
+
 import numpy as np
 
 
@@ -60,3 +62,14 @@ def recurrent_dims(x, h, Wx, Wh, biases, gates, sequence, h_name):
         check_shape(name, bias, (gates * H,))
     check_shape(h_name, h, (N, H))
     return N, T, D, H
+
+
+def check_count(name, value, minimum=1):
+    """A whole number ``>= minimum`` as a plain ``int``, or ``ValueError`` naming ``name``.
+
+    Accepts Python and NumPy integers; refuses ``bool``, floats (even ``3.0``) and
+    anything smaller than ``minimum``. A plain ``int`` keeps configs JSON-able.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)

@@ -20,6 +20,7 @@ import threading
 
 import numpy as np
 
+KEEP_AT_MOST = 256 * 2**20  # bytes of freed heap keep_freed_memory() keeps
 _MAX_BUFFERS = 32  # per thread, a few layers' worth; the oldest is dropped beyond that
 _local = threading.local()  # _local.buffers: this thread's {(name, shape, dtype): array}
 
@@ -46,16 +47,20 @@ def keep_freed_memory():
     """Ask the C allocator to keep freed memory for reuse, not return it to the system.
 
     Why: outputs and caches must be fresh arrays, a few megabytes per call. By default
-    glibc gives each such array fresh pages from the operating system and returns them
-    when the array is freed, so every call pays a page fault per 4 KB page; measured
-    here, that was a quarter of an LSTM forward + backward (N=128, T=28, H=128:
-    20.3 ms with 2,400 page faults a call, 15.3 ms with none). Keeping freed memory
-    makes the next call's arrays reuse the same, already mapped pages.
+    glibc maps fresh pages for each such array and returns them when it is freed, so
+    every call pays a page fault per 4 KB page: about a quarter of an LSTM step at
+    MNIST's size (``docs/benchmarks.md``). Kept, the next call's arrays reuse pages
+    that are already mapped.
 
-    It changes two settings of this process's allocator (arrays up to 32 MB come from
-    the heap, and the heap is not shrunk), so memory a program frees stays reserved for
-    its next arrays. Only on Linux with glibc; elsewhere it does nothing. Called once when
-    course_lib is imported; ``COURSE_KEEP_MEMORY=0`` turns it off.
+    It changes two settings of the whole process's allocator: arrays up to 32 MB come
+    from the heap, and up to 256 MB of freed heap is kept rather than returned. So it is
+    never called on import: only processes the course starts for itself switch it on
+    (the command line, the benchmarks, :class:`course_lib.training.parallel.ShardedLoss`'s
+    workers), never a notebook's kernel and never :func:`course_lib.training.fit`.
+    Only on Linux with glibc; elsewhere, or with ``COURSE_KEEP_MEMORY=0``, it does nothing.
+
+    Returns:
+        bool: True if both settings were applied.
     """
     if os.environ.get("COURSE_KEEP_MEMORY") == "0" or not sys.platform.startswith("linux"):
         return False
@@ -66,5 +71,5 @@ def keep_freed_memory():
         return False
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     ok_mmap = mallopt(M_MMAP_THRESHOLD, 32 * 2**20)  # 32 MB: glibc's largest allowed
-    ok_trim = mallopt(M_TRIM_THRESHOLD, 1 * 2**30)
+    ok_trim = mallopt(M_TRIM_THRESHOLD, KEEP_AT_MOST)
     return bool(ok_mmap and ok_trim)

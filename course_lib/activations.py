@@ -15,7 +15,7 @@ The ``*_grad`` helpers give the elementwise derivative from the activation's
 
 import numpy as np
 
-from course_lib._checks import float_dtype
+from ._checks import float_dtype
 
 
 def sigmoid(x):

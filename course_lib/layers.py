@@ -11,7 +11,7 @@ broadcast), never modify their inputs, and keep the dtype (float32 stays float32
 
 import numpy as np
 
-from course_lib._checks import check_ndim, check_shape, float_dtype
+from ._checks import check_ndim, check_shape, float_dtype
 
 
 def affine_forward(x, W, b):

@@ -7,8 +7,8 @@ which is why the loss and its gradient are computed together.
 
 import numpy as np
 
-from course_lib._checks import check_shape, float_dtype
-from course_lib.activations import log_softmax
+from ._checks import check_shape, float_dtype
+from .activations import log_softmax
 
 
 def softmax_cross_entropy(logits, y, mask=None):

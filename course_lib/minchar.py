@@ -19,12 +19,12 @@ for the course. What stays as in the original:
 
 What changes: no global state (the parameters are a dict handed to functions; the
 training state lives in a :class:`MinCharRNN`), a sorted vocabulary
-(:class:`course_lib.vocab.CharVocab`, not ``list(set(text))``, whose order changes from
+(:class:`course_lib.data.vocab.CharVocab`, not ``list(set(text))``, whose order changes from
 run to run), seeded generators (``np.random.default_rng(seed)``) for the weights and the
 samples, a softmax that subtracts the largest score first (the same numbers, without
 overflow), the loss also in nats per character (``smooth_loss / seq_length``, what the
-rest of the course reports), :func:`evaluate` on held-out text, and :func:`train` with a
-progress bar and a history to plot.
+rest of the course reports), :func:`evaluate` on held-out text, and a history to plot.
+The training loop, with its progress bar, is :func:`course_lib.training.minchar_loop.train`.
 
 **Column form.** Here a vector is a column ``(n, 1)`` and a weight matrix multiplies it
 from the left, as in the maths on the blackboard::
@@ -48,6 +48,7 @@ Parameters, a dict name -> float64 array:
 
 Use::
 
+    from course_lib.training.minchar_loop import train
     model = train(train_text, seconds=60)     # a MinCharRNN; or num_steps=5000
     train(train_text, seconds=60, model=model)   # goes on where it stopped
     plt.plot(model.history.chars_seen, model.history.nats_per_char())
@@ -56,14 +57,12 @@ Use::
 """
 
 import math
-import numbers
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from .vocab import CharVocab
+from ._checks import check_count
+from .data.vocab import CharVocab
 
 HIDDEN_SIZE = 100  # size of the hidden layer
 SEQ_LENGTH = 25  # steps to unroll the RNN for, characters per update
@@ -262,7 +261,7 @@ class MinCharRNN:
     """min-char-rnn's training state: parameters, Adagrad memory, data pointer, hidden state.
 
     Args:
-        vocab: a :class:`course_lib.vocab.CharVocab` (V = ``vocab.size``).
+        vocab: a :class:`course_lib.data.vocab.CharVocab` (V = ``vocab.size``).
         hidden_size: H. seq_length: T, characters per update. learning_rate: Adagrad's.
         seed: seeds ``np.random.default_rng``, which draws the weights and then the samples.
 
@@ -281,8 +280,8 @@ class MinCharRNN:
         if not isinstance(vocab, CharVocab):
             raise TypeError(f"vocab: expected a CharVocab, got {type(vocab).__name__}")
         self.vocab = vocab
-        self.hidden_size = _count("hidden_size", hidden_size)
-        self.seq_length = _count("seq_length", seq_length)
+        self.hidden_size = check_count("hidden_size", hidden_size)
+        self.seq_length = check_count("seq_length", seq_length)
         self.learning_rate = float(learning_rate)
         self.rng = np.random.default_rng(seed)
         self.params = init_params(vocab.size, self.hidden_size, self.rng)
@@ -339,53 +338,6 @@ class MinCharRNN:
         self.n += 1
         return loss
 
-    def train(self, text_or_ids, num_steps=None, *, seconds=None, progress=True, sample_every=None,
-              sample_length=200):
-        """Take steps on a text until ``num_steps`` more steps or ``seconds`` have passed.
-
-        Continues where the last call stopped (data pointer, hidden state, Adagrad memory,
-        ``smooth_loss``, history).
-
-        Args:
-            text_or_ids: a ``str`` (encoded with ``vocab``) or ids ``(L,)``,
-                ``L >= seq_length + 2``.
-            num_steps: how many steps to take; seconds: how long to train. At least one
-                of the two; with both, whichever comes first.
-            progress: show a ``tqdm.auto`` progress bar with the smooth loss.
-            sample_every: every this many steps (counted by ``n``), print a sample of
-                ``sample_length`` characters, drawn as in the original: from the current
-                hidden state, seeded with the chunk's first character. None: never.
-
-        Returns:
-            ``self.history``.
-        """
-        data = self.to_ids(text_or_ids)
-        if len(data) < self.seq_length + 2:
-            raise ValueError(f"text_or_ids: {len(data)} characters, but a step needs at least "
-                             f"seq_length + 2 = {self.seq_length + 2}")
-        if num_steps is None and seconds is None:
-            raise ValueError("give num_steps, seconds, or both")
-        if num_steps is not None:
-            num_steps = _count("num_steps", num_steps, minimum=0)
-        if seconds is not None and not seconds >= 0:
-            raise ValueError(f"seconds: expected a number >= 0, got {seconds!r}")
-        start, taken = time.perf_counter(), 0
-        with tqdm(total=num_steps, disable=not progress, unit="step") as bar:
-            while num_steps is None or taken < num_steps:
-                if seconds is not None and time.perf_counter() - start >= seconds:
-                    break
-                if sample_every and self.n % sample_every == 0:
-                    first = 0 if self.p + self.seq_length + 1 >= len(data) else self.p
-                    ixes = sample(self.params, self.hprev, data[first], sample_length, self.rng)
-                    bar.write(f"----\n{self.vocab.decode(ixes)}\n----")
-                self.step(data)
-                taken += 1
-                if taken % 100 == 0 or taken == num_steps:
-                    bar.set_postfix_str(f"smooth loss {self.smooth_loss:.2f} "
-                                        f"({self.nats_per_char:.3f} nats/char)", refresh=False)
-                bar.update(1)
-        return self.history
-
     def sample_text(self, prime, length=200, *, h=None, seed=None):
         """Text from the model: ``prime``, then ``length`` characters drawn after it.
 
@@ -418,33 +370,3 @@ class MinCharRNN:
         if len(ids) < 2:
             raise ValueError("text_or_ids: need at least 2 characters (1 to read, 1 to predict)")
         return evaluate(self.params, ids, chunk=chunk)
-
-
-def train(text_or_ids, num_steps=None, *, seconds=None, model=None, vocab=None,
-          hidden_size=HIDDEN_SIZE, seq_length=SEQ_LENGTH, learning_rate=LEARNING_RATE, seed=0,
-          progress=True, sample_every=None, sample_length=200):
-    """Train min-char-rnn on a text; returns the :class:`MinCharRNN` (``.history`` to plot).
-
-    Args:
-        text_or_ids: a ``str``, or ids ``(L,)`` (then ``model`` or ``vocab`` is needed).
-        num_steps, seconds, progress, sample_every, sample_length: as in
-            :meth:`MinCharRNN.train`.
-        model: a :class:`MinCharRNN` to continue training; None: a new one, built from
-            ``vocab`` (None: ``CharVocab.from_text(text)``), ``hidden_size``,
-            ``seq_length``, ``learning_rate`` and ``seed``.
-    """
-    if model is None:
-        if vocab is None:
-            if not isinstance(text_or_ids, str):
-                raise ValueError("text_or_ids: ids need a vocab= (or a model=) to say what they mean")
-            vocab = CharVocab.from_text(text_or_ids)
-        model = MinCharRNN(vocab, hidden_size, seq_length, learning_rate, seed)
-    model.train(text_or_ids, num_steps, seconds=seconds, progress=progress,
-                sample_every=sample_every, sample_length=sample_length)
-    return model
-
-
-def _count(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)

@@ -15,18 +15,12 @@ Parameters are a flat dict ``model.params``, name -> np.ndarray, e.g. ``"layer0.
 ``self.params`` again and nothing keeps a copy. ``backward`` returns a dict with exactly
 the same keys.
 
-Initialisation is deterministic given ``seed`` (``np.random.default_rng(seed)``):
-
-- Input weights ``Wx``: uniform(-1/sqrt(H), 1/sqrt(H)), which is PyTorch's default for
-  its recurrent layers.
-- Recurrent weights ``Wh``: each ``(H, H)`` gate block is a random orthogonal matrix.
-  Repeated products of an orthogonal matrix neither grow nor shrink a vector, so at the
-  start gradients through time neither explode nor vanish because of ``Wh``.
-- Biases are zero, except the LSTM forget-gate block ``b[H:2H]``, which is 1. With
-  ``f = sigmoid(1) = 0.73``, the cell starts out remembering.
-- Embedding: standard normal (``nn.Embedding``'s default). Head: ``W`` uniform
-  (+-1/sqrt(fan_in)), ``b`` zero. Every state component is within [-1, 1], so the first
-  logits are small and the first loss is close to ln(V), the loss of a uniform guess.
+Initialisation is deterministic given ``seed`` (``np.random.default_rng(seed)``): each
+recurrent layer as :func:`course_lib.cells.init_weights` says (``Wx`` uniform, ``Wh``
+orthogonal blocks, the LSTM's forget-gate bias 1); the embedding standard normal
+(``nn.Embedding``'s default); the head's ``W`` uniform (+-1/sqrt(fan_in)) and ``b`` zero.
+Every state component is within [-1, 1], so the first logits are small and the first loss
+is close to ln(V), the loss of a uniform guess.
 
 One-hot input (``CharRNN`` with ``embedding_dim=None``): ``onehot(idx) @ Wx == Wx[idx]``,
 but the recurrent kernels take an input ``x`` and do their own ``x @ Wx``. So the
@@ -35,16 +29,8 @@ identity table ``(V, V)``. That table is not a parameter. This is exactly the mo
 ``nn.LSTM(input_size=V)`` on one-hot vectors, and ``layer0.Wx`` is ``(V, gates*H)``.
 What it costs: an ``(N, T, V)`` input array, a first layer whose input width is V
 rather than a small embedding width, and a ``dx`` from that layer that the backward
-computes and then discards. Measured for one forward and backward step (2 cores,
-float32, V=65, N=64, T=100, H=256, medians):
-
-    cell   one-hot   embedding_dim=16   embedding_dim=1 (about the cheapest input)
-    lstm    119 ms        107 ms             103 ms
-    gru      92 ms         89 ms              89 ms
-    rnn      28 ms         27 ms              26 ms
-
-Building the one-hot array takes 0.1 ms. The rest of the extra cost (at most about 15%,
-for the LSTM) is the wider first layer, the same as an embedding of width 65.
+computes and then discards: at most about 15% of a step, for the LSTM
+(``docs/benchmarks.md`` has the measurements).
 
 Dropout is inverted dropout with a fresh mask at every position ``(n, t, unit)``. It is
 applied to each layer's output sequence, which is the input of the next layer, or of
@@ -63,97 +49,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_ndim
+from ._checks import check_count, check_ndim
 from .birnn import bidirectional_backward, bidirectional_forward
-from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from .cells import CELLS, get_cell, init_weights, layer_backward, layer_forward
 from .layers import (affine_backward, affine_forward, embedding_backward, embedding_forward,
                      temporal_affine_backward, temporal_affine_forward)
 from .losses import softmax_cross_entropy
-from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
-from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
-
-# cell name -> (gate blocks: Wx is (D, gates * H), the names of its bias arguments)
-CELLS = {"rnn": (1, ("b",)), "lstm": (4, ("b",)), "gru": (3, ("bx", "bh"))}
 
 
 # ---------------------------------------------------------------------------------------
 # Building blocks shared by both models
 # ---------------------------------------------------------------------------------------
-def _orthogonal(rng, H):
-    """A random ``(H, H)`` orthogonal matrix, from the QR decomposition of a Gaussian.
-
-    The sign fix (column j times the sign of ``r[j, j]``) makes the result uniformly
-    distributed over orthogonal matrices. Without it, QR's sign convention biases it.
-    """
-    q, r = np.linalg.qr(rng.standard_normal((H, H)))
-    return q * np.sign(np.diag(r))
-
-
-def _init_cell(rng, cell, D, H, dtype):
-    """One recurrent layer's weights, keyed like the kernel's arguments (see module doc)."""
-    gates, bias_names = CELLS[cell]
-    bound = 1 / np.sqrt(H)
-    p = {"Wx": rng.uniform(-bound, bound, (D, gates * H)),
-         "Wh": np.concatenate([_orthogonal(rng, H) for _ in range(gates)], axis=1)}
-    for name in bias_names:
-        p[name] = np.zeros(gates * H)
-    if cell == "lstm":
-        p["b"][H:2 * H] = 1.0  # forget gate: blocks are i, f, g, o
-    return {name: a.astype(dtype) for name, a in p.items()}
-
-
 def _layer_weights(params, prefix, cell):
     """``{"Wx": params[prefix + "Wx"], ...}``: the arrays themselves, never copies."""
-    return {name: params[prefix + name] for name in ("Wx", "Wh") + CELLS[cell][1]}
-
-
-def _cell_forward(cell, x, state, w):
-    """One unidirectional recurrent layer: ``x (N, T, D)`` -> ``h (N, T, H)``.
-
-    ``state`` is ``h0 (N, H)`` for rnn and gru, and ``(h0, c0)`` for lstm. Returns
-    ``(h, cache, final_state)``. ``final_state`` has the form of ``state``, is made of
-    fresh arrays, and is what the next chunk of a long sequence starts from.
-
-    A single step (T == 1, as when sampling one character at a time) goes through the
-    step kernel. It computes the same thing, but the LSTM sequence kernel spends about
-    0.6 ms per call (H=256) rearranging its weights before the first step, ten times
-    the cost of the step itself.
-    """
-    weights = [w[name] for name in ("Wx", "Wh") + CELLS[cell][1]]
-    if x.shape[1] == 1:
-        if cell == "lstm":
-            h, c, cache = lstm_step_forward(x[:, 0], *state, *weights)
-            return h[:, None], cache, (h.copy(), c)
-        step_forward = rnn_step_forward if cell == "rnn" else gru_step_forward
-        h, cache = step_forward(x[:, 0], state, *weights)
-        return h[:, None], cache, h.copy()
-    if cell == "lstm":
-        h0, c0 = state
-        h, cache = lstm_forward(x, h0, *weights, c0=c0)
-        return h, cache, (h[:, -1].copy(), cache.c_final)
-    sequence_forward = rnn_forward if cell == "rnn" else gru_forward
-    h, cache = sequence_forward(x, state, *weights)
-    return h, cache, h[:, -1].copy()
-
-
-def _cell_backward(cell, dh, cache, input_grad=True):
-    """Backward of :func:`_cell_forward`: ``dh (N, T, H)`` -> ``(dx, {weight name: grad})``.
-
-    The gradient on the initial state is dropped, and for the LSTM the final cell state
-    gets none: in truncated BPTT the carried state is treated as a constant. With
-    ``input_grad=False`` (a first layer reading data) ``dx`` is ``None``, never computed.
-    """
-    names = ("Wx", "Wh") + CELLS[cell][1]
-    if dh.shape[1] == 1:  # the forward used the step kernel
-        if cell == "lstm":
-            dx, _dh0, _dc0, *grads = lstm_step_backward(dh[:, 0], np.zeros_like(dh[:, 0]), cache)
-        else:
-            step_backward = rnn_step_backward if cell == "rnn" else gru_step_backward
-            dx, _dh0, *grads = step_backward(dh[:, 0], cache)
-        return (dx[:, None] if input_grad else None), dict(zip(names, grads))
-    backward = {"rnn": rnn_backward, "lstm": lstm_backward, "gru": gru_backward}[cell]
-    dx, _dh0, *grads = backward(dh, cache, input_grad=input_grad)
-    return dx, dict(zip(names, grads))
+    return {name: params[prefix + name] for name in CELLS[cell].weights}
 
 
 def _check_dropout_rng(dropout, train, rng):
@@ -176,16 +85,8 @@ def _dropout_mask(dropout, shape, dtype, train, rng):
     return mask
 
 
-def _count(name, value, minimum=1):
-    """A plain ``int >= minimum`` (so that the config stays JSON-able), or ValueError."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_cell_and_dropout(cell, dropout):
-    if cell not in CELLS:
-        raise ValueError(f"cell: expected one of {', '.join(map(repr, CELLS))}, got {cell!r}")
+    get_cell(cell)
     if not 0 <= dropout < 1:  # also refuses NaN
         raise ValueError(f"dropout: expected a probability in [0, 1), got {dropout!r}")
 
@@ -235,10 +136,10 @@ class CharRNN(_Model):
     def __init__(self, vocab_size, hidden_size, *, cell="lstm", num_layers=1, embedding_dim=None,
                  dropout=0.0, seed=0, dtype=np.float32):
         _check_cell_and_dropout(cell, dropout)
-        V = self.vocab_size = _count("vocab_size", vocab_size)
-        H = self.hidden_size = _count("hidden_size", hidden_size)
-        E = self.embedding_dim = None if embedding_dim is None else _count("embedding_dim", embedding_dim)
-        self.num_layers = _count("num_layers", num_layers)
+        V = self.vocab_size = check_count("vocab_size", vocab_size)
+        H = self.hidden_size = check_count("hidden_size", hidden_size)
+        E = self.embedding_dim = None if embedding_dim is None else check_count("embedding_dim", embedding_dim)
+        self.num_layers = check_count("num_layers", num_layers)
         self.cell, self.dropout, self.dtype = cell, float(dropout), np.dtype(dtype)
         self.config = {"model": "CharRNN", "vocab_size": V, "hidden_size": H, "cell": cell,
                        "num_layers": self.num_layers, "embedding_dim": E, "dropout": self.dropout}
@@ -249,7 +150,7 @@ class CharRNN(_Model):
             self.params["embed.W"] = rng.standard_normal((V, E)).astype(dtype)
         for l in range(self.num_layers):
             D = (V if E is None else E) if l == 0 else H
-            for name, a in _init_cell(rng, cell, D, H, dtype).items():
+            for name, a in init_weights(rng, cell, D, H, dtype).items():
                 self.params[f"layer{l}.{name}"] = a
         bound = 1 / np.sqrt(H)
         self.params["head.W"] = rng.uniform(-bound, bound, (H, V)).astype(dtype)
@@ -259,7 +160,7 @@ class CharRNN(_Model):
 
     def initial_state(self, batch_size):
         """Zero state: a list of L entries, ``h (N, H)``, or ``(h, c)`` for lstm."""
-        N, H = _count("batch_size", batch_size), self.hidden_size
+        N, H = check_count("batch_size", batch_size), self.hidden_size
         zeros = lambda: np.zeros((N, H), self.dtype)  # noqa: E731
         return [(zeros(), zeros()) if self.cell == "lstm" else zeros() for _ in range(self.num_layers)]
 
@@ -319,7 +220,7 @@ class CharRNN(_Model):
         layer_caches, masks, new_state = [], [], []
         for l in range(self.num_layers):
             w = _layer_weights(p, f"layer{l}.", self.cell)
-            h, cache, final = _cell_forward(self.cell, x, states[l], w)  # h (N, T, H)
+            h, cache, final = layer_forward(self.cell, x, states[l], w)  # h (N, T, H)
             mask = _dropout_mask(self.dropout, h.shape, self.dtype, train, rng)
             x = h if mask is None else h * mask  # the next layer's (or the head's) input
             layer_caches.append(cache)
@@ -345,7 +246,7 @@ class CharRNN(_Model):
                 dx = dx * cache.masks[l]  # a dropped unit passed nothing forward, gets nothing back
             # One-hot input is fixed data: layer 0 owes it no gradient.
             input_grad = l > 0 or cache.embed is not None
-            dx, layer_grads = _cell_backward(self.cell, dx, cache.layers[l], input_grad)
+            dx, layer_grads = layer_backward(self.cell, dx, cache.layers[l], input_grad)
             for name, g in layer_grads.items():
                 grads[f"layer{l}.{name}"] = g
         if cache.embed is not None:
@@ -398,10 +299,10 @@ class SequenceClassifier(_Model):
     def __init__(self, input_size, hidden_size, num_classes, *, cell="lstm", num_layers=1,
                  bidirectional=False, dropout=0.0, seed=0, dtype=np.float32):
         _check_cell_and_dropout(cell, dropout)
-        D = self.input_size = _count("input_size", input_size)
-        H = self.hidden_size = _count("hidden_size", hidden_size)
-        C = self.num_classes = _count("num_classes", num_classes)
-        self.num_layers = _count("num_layers", num_layers)
+        D = self.input_size = check_count("input_size", input_size)
+        H = self.hidden_size = check_count("hidden_size", hidden_size)
+        C = self.num_classes = check_count("num_classes", num_classes)
+        self.num_layers = check_count("num_layers", num_layers)
         self.bidirectional = bool(bidirectional)
         self.cell, self.dropout, self.dtype = cell, float(dropout), np.dtype(dtype)
         self.config = {"model": "SequenceClassifier", "input_size": D, "hidden_size": H,
@@ -413,7 +314,7 @@ class SequenceClassifier(_Model):
         self.params = {}
         for l in range(self.num_layers):
             for prefix in self._prefixes(l):
-                for name, a in _init_cell(rng, cell, D if l == 0 else F, H, dtype).items():
+                for name, a in init_weights(rng, cell, D if l == 0 else F, H, dtype).items():
                     self.params[prefix + name] = a
         bound = 1 / np.sqrt(F)
         self.params["head.W"] = rng.uniform(-bound, bound, (F, C)).astype(dtype)
@@ -453,7 +354,7 @@ class SequenceClassifier(_Model):
             else:
                 zeros = np.zeros((N, H), self.dtype)
                 state = (zeros, zeros) if self.cell == "lstm" else zeros
-                h, cache, _ = _cell_forward(self.cell, x, state, w[0])  # (N, T, H)
+                h, cache, _ = layer_forward(self.cell, x, state, w[0])  # (N, T, H)
             mask = _dropout_mask(self.dropout, h.shape, self.dtype, train, rng)
             x = h if mask is None else h * mask  # the next layer's (or the head's) input
             layer_caches.append(cache)
@@ -488,7 +389,7 @@ class SequenceClassifier(_Model):
                 layer_grads = [g_fw, g_bw]
             else:
                 # Layer 0 reads the images: they owe nothing, so no dx there.
-                dx, g_fw = _cell_backward(self.cell, dx, cache.layers[l], input_grad=l > 0)
+                dx, g_fw = layer_backward(self.cell, dx, cache.layers[l], input_grad=l > 0)
                 layer_grads = [g_fw]
             for prefix, g in zip(self._prefixes(l), layer_grads):
                 for name, a in g.items():

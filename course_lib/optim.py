@@ -17,7 +17,7 @@ first step), ``lr`` learning rate; operations on arrays are elementwise.
 
 import numpy as np
 
-from course_lib._checks import check_shape
+from ._checks import check_shape
 
 
 def _check_float_arrays(what, arrays):
@@ -275,23 +275,42 @@ class Adam(Optimizer):
         p -= (self.lr / (1 - beta1**t)) * exp_avg / denom
 
 
-def clip_grad_norm(grads, max_norm):
+def global_norm(grads):
+    """The L2 norm of all gradients together, as a float: what :func:`clip_grad_norm` returns.
+
+    Args:
+        grads: dict name -> floating np.ndarray of any shape.
+
+    Returns:
+        float: ``sqrt`` of the sum of squares of every entry; ``inf`` if an entry is
+        infinite or the sum of squares overflows, ``nan`` if an entry is NaN (no warning:
+        the caller decides what to do, e.g. :func:`course_lib.training.fit` names the culprit).
+    """
+    # The norm of the per-array norms is the norm of everything concatenated.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.linalg.norm([np.linalg.norm(g) for g in grads.values()]))
+
+
+def clip_grad_norm(grads, max_norm, *, total_norm=None):
     """Scale all gradients together so that their global L2 norm is at most ``max_norm``.
 
     As ``torch.nn.utils.clip_grad_norm_``: every array is multiplied in place by
     ``min(1, max_norm / (total_norm + 1e-6))``, so the direction of the full gradient
     is kept.
 
-    Inputs:
-    - grads: dict name -> floating np.ndarray of any shape, modified in place.
-    - max_norm: the largest global norm allowed.
+    Args:
+        grads: dict name -> floating np.ndarray of any shape, modified in place.
+        max_norm: the largest global norm allowed.
+        total_norm: keyword-only; the norm when the caller has computed it already
+            (:func:`global_norm` of these same ``grads``), so it is not computed twice.
+            None: computed here.
 
     Returns:
-    - total_norm: float, sqrt of the sum of squares of every entry, before clipping.
+        total_norm: float, sqrt of the sum of squares of every entry, before clipping.
     """
     _check_float_arrays("grads", grads)
-    # The norm of the per-array norms is the norm of everything concatenated.
-    total_norm = float(np.linalg.norm([np.linalg.norm(g) for g in grads.values()]))
+    if total_norm is None:
+        total_norm = global_norm(grads)
     scale = max_norm / (total_norm + 1e-6)
     if not scale >= 1:  # written so that a NaN scale (NaN norm) also applies, as in torch
         for g in grads.values():

@@ -19,13 +19,14 @@ import numbers
 
 import numpy as np
 
+from ._checks import check_count
+
 
 def _check_knobs(temperature, top_k, num_classes):
     if not isinstance(temperature, numbers.Real) or not temperature >= 0:  # refuses NaN
         raise ValueError(f"temperature: expected a number >= 0 (0 means greedy), got {temperature!r}")
-    integer = isinstance(top_k, numbers.Integral) and not isinstance(top_k, bool)
-    if top_k is not None and not (integer and top_k >= 1):
-        raise ValueError(f"top_k: expected a positive integer or None, got {top_k!r}")
+    if top_k is not None:
+        check_count("top_k", top_k)
     if num_classes < 1:
         raise ValueError("logits: expected at least one class")
 
@@ -72,7 +73,7 @@ def sample(model, vocab, *, prime="", length=500, temperature=1.0, top_k=None, s
     Args:
         model: a model with ``forward(idx (N, T), state, *, train) -> (logits, cache, new_state)``
             and ``config["vocab_size"]``, e.g. :class:`course_lib.models.CharRNN`.
-        vocab: the :class:`course_lib.vocab.CharVocab` the model was trained with.
+        vocab: the :class:`course_lib.data.vocab.CharVocab` the model was trained with.
         prime: text to start from; every character must be in ``vocab`` (else the
             vocabulary's ValueError names the first one that is not). Empty: the first
             character is drawn uniformly from the vocabulary.
@@ -84,8 +85,7 @@ def sample(model, vocab, *, prime="", length=500, temperature=1.0, top_k=None, s
     Returns:
         str: ``prime`` followed by the ``length`` generated characters.
     """
-    if not isinstance(length, numbers.Integral) or isinstance(length, bool) or length < 0:
-        raise ValueError(f"length: expected an integer >= 0, got {length!r}")
+    check_count("length", length, minimum=0)
     _check_knobs(temperature, top_k, vocab.size)
     vocab_size = model.config["vocab_size"]
     if vocab_size != vocab.size:

@@ -15,17 +15,13 @@ same way (``lambda step: 1e-3 / (1 + step / 1000)`` is a schedule too).
 import math
 import numbers
 
+from ._checks import check_count
+
 
 def _check_lr(name, value):
     if not isinstance(value, numbers.Real) or not value >= 0 or math.isinf(value):
         raise ValueError(f"{name}: expected a finite learning rate >= 0, got {value!r}")
     return float(value)
-
-
-def _check_steps(name, value):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name}: expected a positive integer number of steps, got {value!r}")
-    return int(value)
 
 
 def constant(lr):
@@ -45,7 +41,7 @@ def step_decay(lr, every, factor):
     ``step_decay(1e-2, every=1000, factor=0.5)`` halves the rate every 1000 steps.
     """
     lr = _check_lr("lr", lr)
-    every = _check_steps("every", every)
+    every = check_count("every", every)
     if not isinstance(factor, numbers.Real) or not 0 < factor <= 1:
         raise ValueError(f"factor: expected a number in (0, 1], got {factor!r}")
 
@@ -64,7 +60,7 @@ def cosine(lr, total_steps, min_lr=0.0):
     for ``t <= total_steps``; after that it stays at ``min_lr`` (torch's climbs back up).
     """
     lr = _check_lr("lr", lr)
-    total_steps = _check_steps("total_steps", total_steps)
+    total_steps = check_count("total_steps", total_steps)
     min_lr = _check_lr("min_lr", min_lr)
     if min_lr > lr:
         raise ValueError(f"min_lr: expected at most lr={lr}, got {min_lr}")
@@ -89,7 +85,7 @@ def warmup(schedule, warmup_steps):
     """
     if not callable(schedule):
         raise ValueError(f"schedule: expected a function step -> lr, got {type(schedule).__name__}")
-    warmup_steps = _check_steps("warmup_steps", warmup_steps)
+    warmup_steps = check_count("warmup_steps", warmup_steps)
 
     def warmed_up(step):
         factor = min(1.0, (step + 1) / warmup_steps)

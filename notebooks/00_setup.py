@@ -28,7 +28,7 @@ if "google.colab" in sys.modules:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", COURSE_DIR], check=True)
     sys.path.insert(0, COURSE_DIR)  # an editable install is seen only after a restart
     os.chdir(f"{COURSE_DIR}/notebooks")  # where the notebooks find solutions/ and ../img/
-    from course_lib.datasets import FILES, fetch
+    from course_lib.data.download import FILES, fetch
 
     for name in FILES:
         fetch(name)
@@ -51,7 +51,7 @@ import numpy as np
 import tqdm
 
 import course_lib
-from course_lib.plots import use_course_style
+from course_lib.notebook.style import use_course_style
 
 use_course_style()  # colour-blind-safe colours; COURSE_LECTURE=1 for a projector
 
@@ -73,7 +73,7 @@ for module in (np, matplotlib, ipywidgets, tqdm, course_lib):
 # always written on one line:
 
 # %%
-from course_lib.config import by_mode, course_mode
+from course_lib.notebook.modes import by_mode, course_mode
 
 print("COURSE_MODE:", course_mode())
 n_points = by_mode(full=401, ci=101)  # points on the curves of the plot in section 4

@@ -38,7 +38,7 @@ if "google.colab" in sys.modules:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", COURSE_DIR], check=True)
     sys.path.insert(0, COURSE_DIR)  # an editable install is seen only after a restart
     os.chdir(f"{COURSE_DIR}/notebooks")  # where the notebooks find solutions/ and ../img/
-    from course_lib.datasets import FILES, fetch
+    from course_lib.data.download import FILES, fetch
 
     for name in FILES:
         fetch(name)
@@ -47,10 +47,11 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_lib import activations, losses, widgets
-from course_lib.config import by_mode
+from course_lib import activations, losses
+from course_lib.notebook import nb01_activations as nb01, widgets
+from course_lib.notebook.modes import by_mode
 from course_lib.gradcheck import numerical_gradient, rel_error
-from course_lib.plots import use_course_style
+from course_lib.notebook.style import use_course_style
 
 use_course_style()  # colour-blind-safe colours; COURSE_LECTURE=1 for a projector
 
@@ -330,30 +331,30 @@ for z_value in [0.5, 1.0, 2.0, 5.0, 10.0, -10.0]:
 # How often are units saturated? Suppose a layer's pre-activations are spread like
 # $z \sim \mathcal{N}(0, \sigma^2)$; the spread $\sigma$ grows with the scale of the weights
 # and of the inputs. The widget draws the distribution of $f'(z)$ over 4000 such units
-# (`widgets.draw_saturation`); move the scale and watch the mass pile up at 0.
+# (`nb01.draw_saturation`); move the scale and watch the mass pile up at 0.
 
 # %%
-widgets.saturation_widget()
+nb01.saturation_widget()
 
 # %% [markdown]
 # The same at three fixed scales (what the widget shows, for readers without a live
 # kernel):
 
 # %%
-widgets.sweep(widgets.draw_saturation, "input_scale", [0.5, 2.0, 8.0],
+widgets.sweep(nb01.draw_saturation, "input_scale", [0.5, 2.0, 8.0],
               title="tanh′(z) over 4000 units, for three spreads of z", activation="tanh")
 plt.show()
 
 # %% [markdown]
-# The widget's numbers are computed by `widgets.saturation`; a quick check that they
+# The widget's numbers are computed by `nb01.saturation`; a quick check that they
 # mean what the titles say, against the derivative written by hand:
 
 # %%
 # NBVAL_CHECK_OUTPUT
 for scale in [0.5, 2.0, 8.0]:
-    z_units, derivative, saturated = widgets.saturation(scale, "tanh")
+    z_units, derivative, saturated = nb01.saturation(scale, "tanh")
     assert np.allclose(derivative, 1 - np.tanh(z_units) ** 2)
-    assert saturated == np.mean(derivative < widgets.SATURATION_THRESHOLD)
+    assert saturated == np.mean(derivative < nb01.SATURATION_THRESHOLD)
     print(f"spread {scale:>3}: {saturated:6.1%} of tanh units saturated, mean tanh′ = {derivative.mean():.4f}")
 
 # %% [markdown]
@@ -521,23 +522,23 @@ plt.show()
 # you choose.
 
 # %%
-widgets.softmax_temperature_widget()
+nb01.softmax_temperature_widget()
 
 # %% [markdown]
 # Without a live kernel: the same at three temperatures, and the loss of every class
 # across all temperatures.
 
 # %%
-widgets.sweep(widgets.draw_softmax_temperature, "temperature", [0.25, 1.0, 4.0],
+widgets.sweep(nb01.draw_softmax_temperature, "temperature", [0.25, 1.0, 4.0],
               title="softmax(z / T) of the logits for the character after \"th\"",
               figsize_per_panel=(4.2, 3.4), target="e")
 plt.show()
 
 temperatures = np.logspace(-1, 1, n_points)
 fig, ax = plt.subplots(figsize=(7, 4))
-for char in widgets.NEXT_CHAR_CLASSES:
-    ax.loglog(temperatures, [widgets.softmax_temperature(T, char)[1] for T in temperatures], label=repr(char))
-ax.axhline(np.log(len(widgets.NEXT_CHAR_CLASSES)), color="grey", linestyle="--", label="log 5 (uniform)")
+for char in nb01.NEXT_CHAR_CLASSES:
+    ax.loglog(temperatures, [nb01.softmax_temperature(T, char)[1] for T in temperatures], label=repr(char))
+ax.axhline(np.log(len(nb01.NEXT_CHAR_CLASSES)), color="grey", linestyle="--", label="log 5 (uniform)")
 ax.set(title="Cross-entropy of each target class against temperature", xlabel="temperature T (log scale)",
        ylabel="−log p_y (nats, log scale)")
 ax.legend(title="target y", ncols=2)
@@ -548,10 +549,10 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-probs, loss_e = widgets.softmax_temperature(1.0, "e")
-assert np.allclose(probs, softmax_by_hand(widgets.NEXT_CHAR_LOGITS))
+probs, loss_e = nb01.softmax_temperature(1.0, "e")
+assert np.allclose(probs, softmax_by_hand(nb01.NEXT_CHAR_LOGITS))
 assert np.isclose(loss_e, -np.log(probs[0]))
-print("classes:", widgets.NEXT_CHAR_CLASSES)
+print("classes:", nb01.NEXT_CHAR_CLASSES)
 print("p at T=1:", probs.round(4), " sum", probs.sum().round(4))
 print(f"-log p('e') = {loss_e:.4f} nats")
 

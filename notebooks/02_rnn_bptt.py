@@ -38,7 +38,7 @@ if "google.colab" in sys.modules:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", COURSE_DIR], check=True)
     sys.path.insert(0, COURSE_DIR)  # an editable install is seen only after a restart
     os.chdir(f"{COURSE_DIR}/notebooks")  # where the notebooks find solutions/ and ../img/
-    from course_lib.datasets import FILES, fetch
+    from course_lib.data.download import FILES, fetch
 
     for name in FILES:
         fetch(name)
@@ -48,20 +48,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from course_lib import minchar, widgets
+from course_lib import minchar
+from course_lib.notebook import nb02_rnn_bptt as nb02, widgets
 from course_lib.activations import log_softmax, softmax
-from course_lib.batching import stream_batches, train_val_split
-from course_lib.config import by_mode
-from course_lib.datasets import load_tinyshakespeare
+from course_lib.data.batching import stream_batches, train_val_split
+from course_lib.notebook.modes import by_mode
+from course_lib.data.datasets import load_tinyshakespeare
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.layers import temporal_affine_backward, temporal_affine_forward
 from course_lib.losses import softmax_cross_entropy
 from course_lib.models import CharRNN
 from course_lib.optim import SGD, clip_grad_norm, clip_grad_value
-from course_lib.plots import OKABE_ITO, use_course_style
+from course_lib.notebook.style import OKABE_ITO, use_course_style
 from course_lib.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 from course_lib.training import NonFiniteError, TruncatedBPTT, evaluate_lm, fit
-from course_lib.vocab import CharVocab
+from course_lib.data.vocab import CharVocab
 
 use_course_style()  # colour-blind-safe colours; COURSE_LECTURE=1 for a projector
 
@@ -458,7 +459,7 @@ def random_rnn(spectral_radius, seq_len, input_scale, H=64, D=16, N=16, seed=0):
 # %% [markdown]
 # Two checks before we trust the curve: its first value, $\lVert\partial L/\partial h_0\rVert$,
 # must be the norm of the `dh0` that `rnn_backward` returns for the same loss; and the
-# widget below draws with `widgets.gradient_norms_through_time`, which must give the
+# widget below draws with `nb02.gradient_norms_through_time`, which must give the
 # same numbers (it draws its weights from the same seed, in the same order).
 
 # %%
@@ -473,9 +474,9 @@ dh0_lib = rnn_backward(dh_last_only, cache_r)[1]
 assert np.isclose(norms_by_hand[0], np.linalg.norm(dh0_lib))
 print("||dL/dh_0|| by hand == ||dh0|| from rnn_backward  OK")
 
-norms_widget, _ = widgets.gradient_norms_through_time(1.2, 40, 0.5)
+norms_widget, _ = nb02.gradient_norms_through_time(1.2, 40, 0.5)
 assert np.allclose(norms_by_hand, norms_widget)
-print("by hand == widgets.gradient_norms_through_time  OK")
+print("by hand == nb02.gradient_norms_through_time  OK")
 
 # %% [markdown]
 # ### 4.1 The spectral radius decides
@@ -490,8 +491,8 @@ radii = [0.5, 0.9, 1.0, 1.1, 1.5, 2.0]
 fig, ax = plt.subplots(figsize=(8, 4.5))
 steps = np.arange(seq_len + 1)
 for colour, rho in zip(OKABE_ITO, radii):
-    norms, _ = widgets.gradient_norms_through_time(rho, seq_len, 0.1)
-    linear, _ = widgets.gradient_norms_through_time(rho, seq_len, 0.1, linear=True)
+    norms, _ = nb02.gradient_norms_through_time(rho, seq_len, 0.1)
+    linear, _ = nb02.gradient_norms_through_time(rho, seq_len, 0.1, linear=True)
     ax.semilogy(steps, norms, color=colour, linewidth=2, label=f"ρ = {rho}")
     ax.semilogy(steps, linear, color=colour, linestyle="--", linewidth=1)
 ax.set_ylim(1e-20, 1e20)
@@ -519,7 +520,7 @@ plt.show()
 # saturation widget of notebook 01 shows this for single units.)
 
 # %%
-fig = widgets.sweep(widgets.draw_gradient_norms, "input_scale", [0.03, 0.3, 3.0],
+fig = widgets.sweep(nb02.draw_gradient_norms, "input_scale", [0.03, 0.3, 3.0],
                     spectral_radius=1.5, seq_len=100, figsize_per_panel=(4.6, 3.6),
                     title="The same W_h (ρ = 1.5) with larger and larger inputs")
 plt.show()
@@ -551,7 +552,7 @@ print(f"CharRNN's initial W_h {Wh_init.shape}: singular values from {singular_va
 # watch how it moves when the inputs grow.
 
 # %%
-widgets.gradient_norms_widget()
+nb02.gradient_norms_widget()
 
 # %% [markdown]
 # ## 5. Gradient clipping
@@ -610,7 +611,7 @@ assert np.allclose(flat(by_norm), flat(lib_norm), rtol=1e-5)
 assert np.allclose(flat(by_value), flat(lib_value))
 print("by hand == clip_grad_norm, clip_grad_value  OK")
 for label, clipped in (("by norm ", by_norm), ("by value", by_value)):
-    turned = widgets.angle_between(flat(grads), flat(clipped))
+    turned = nb02.angle_between(flat(grads), flat(clipped))
     print(f"clipped {label}: norm {np.linalg.norm(flat(grads)):.4f} -> {np.linalg.norm(flat(clipped)):.4f}, "
           f"direction turned by {turned:.1f}°")
 
@@ -624,7 +625,7 @@ for label, clipped in (("by norm ", by_norm), ("by value", by_value)):
 # or a diagonal keeps its direction.
 
 # %%
-fig = widgets.sweep(widgets.draw_clipping_2d, "angle", [10, 45, 75], length=3.0, threshold=1.0,
+fig = widgets.sweep(nb02.draw_clipping_2d, "angle", [10, 45, 75], length=3.0, threshold=1.0,
                     figsize_per_panel=(4.2, 4.2), title="One gradient of length 3, clipped at 1 both ways")
 plt.show()
 
@@ -633,7 +634,7 @@ plt.show()
 # direction alone? When does norm clipping do nothing at all?
 
 # %%
-widgets.clipping_widget()
+nb02.clipping_widget()
 
 # %% [markdown]
 # ### 5.2 When clipping fires in a real training run
@@ -682,7 +683,7 @@ def train_char_rnn(clip_norm=None, clip_value=None, seq_len=64, carry_state=True
             clip_grad_value(grads, clip_value)
             stats["raw_norm"].append(float(np.linalg.norm(raw)))
             stats["clipped_fraction"].append(float(np.mean(np.abs(raw) > clip_value)))
-            stats["turned"].append(widgets.angle_between(raw, flat(grads)))
+            stats["turned"].append(nb02.angle_between(raw, flat(grads)))
         return loss, grads
 
     try:
@@ -771,7 +772,7 @@ print(f"clipping by value changed the gradient on {fired:.0%} of the steps, "
 # through all of it for each update would need every hidden state in memory and would
 # update the weights once per pass. **Truncated BPTT** cuts the stream into chunks of
 # `seq_len` steps (here 64) and does forward, backward and an update on each chunk.
-# `course_lib.batching.stream_batches` cuts the text into 32 parallel streams and walks
+# `course_lib.data.batching.stream_batches` cuts the text into 32 parallel streams and walks
 # them chunk by chunk, so chunk $k + 1$ of each stream starts exactly where chunk $k$
 # ended; `TruncatedBPTT` (used above) hands the final state of one chunk to the next as
 # its initial state.

@@ -37,7 +37,7 @@ if "google.colab" in sys.modules:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", COURSE_DIR], check=True)
     sys.path.insert(0, COURSE_DIR)  # an editable install is seen only after a restart
     os.chdir(f"{COURSE_DIR}/notebooks")  # where the notebooks find solutions/ and ../img/
-    from course_lib.datasets import FILES, fetch
+    from course_lib.data.download import FILES, fetch
 
     for name in FILES:
         fetch(name)
@@ -47,10 +47,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib import optim, schedules
-from course_lib import widgets as w
-from course_lib.config import by_mode
+from course_lib import surfaces
+from course_lib.notebook import nb03_optimizers as nb03, widgets
+from course_lib.notebook.modes import by_mode
 from course_lib.gradcheck import numerical_gradient, rel_error
-from course_lib.plots import use_course_style
+from course_lib.notebook.style import use_course_style
 
 use_course_style()  # colour-blind-safe colours; COURSE_LECTURE=1 for a projector
 
@@ -340,10 +341,10 @@ for name, rule in rules.items():
 # | Rosenbrock | $(1 - x)^2 + 100\,(y - x^2)^2$ | $(-1.2, 1)$ | $(1, 1)$ | a curved valley with a flat floor |
 # | saddle | $10 x^2 + \tfrac14 y^4 - \tfrac12 y^2$ | $(-1, 0.001)$ | $(0, \pm 1)$ | a saddle point at $(0, 0)$, where the gradient is tiny |
 #
-# `course_lib.widgets` holds them (`w.SURFACES`), with their gradients, and a function
-# that walks an optimizer over one: `w.run_trajectory(surface, optimizer, lr, steps)`
+# `course_lib.surfaces` holds them (`surfaces.SURFACES`), with their gradients, and a function
+# that walks an optimizer over one: `surfaces.run_trajectory(surface, optimizer, lr, steps)`
 # returns the points, an array $(\text{steps} + 1, 2)$. The optimizers are the six of
-# section 1, built by `w.OPTIMIZERS[name](params, lr)`: `"Momentum"` is
+# section 1, built by `surfaces.OPTIMIZERS[name](params, lr)`: `"Momentum"` is
 # `optim.SGD(params, lr, momentum=0.9)`, `"Nesterov"` adds `nesterov=True`, the adaptive
 # ones keep their default hyperparameters.
 #
@@ -361,9 +362,9 @@ def rosenbrock_grad(x, y):
 # %%
 # NBVAL_CHECK_OUTPUT
 point = np.array([-0.7, 0.4])
-assert np.allclose(rosenbrock_grad(*point), w.SURFACES["rosenbrock"].grad(point))
-print("rosenbrock: hand-written gradient == w.SURFACES['rosenbrock'].grad  OK")
-for name, surface in w.SURFACES.items():
+assert np.allclose(rosenbrock_grad(*point), surfaces.SURFACES["rosenbrock"].grad(point))
+print("rosenbrock: hand-written gradient == surfaces.SURFACES['rosenbrock'].grad  OK")
+for name, surface in surfaces.SURFACES.items():
     numeric = numerical_gradient(lambda: surface.f(*point), point)
     error = rel_error(surface.grad(point), numeric)
     assert error < 1e-7, f"{name}: relative error {error:.1e}"
@@ -385,11 +386,11 @@ for name, surface in w.SURFACES.items():
 # sets the learning rate and the flat one pays for it: the larger the condition number
 # $\lambda_{\max}/\lambda_{\min}$, the slower SGD. (Exercise 1: the same for any quadratic.)
 #
-# SGD by hand, against `w.run_trajectory` and against that closed form:
+# SGD by hand, against `surfaces.run_trajectory` and against that closed form:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-quadratic = w.SURFACES["quadratic"]
+quadratic = surfaces.SURFACES["quadratic"]
 lr, steps = 0.09, 100
 p = np.array(quadratic.start)
 path = [p]
@@ -398,10 +399,10 @@ for _ in range(steps):
     path.append(p)
 path = np.array(path)  # (steps + 1, 2)
 
-assert np.allclose(path, w.run_trajectory("quadratic", "SGD", lr, steps))
+assert np.allclose(path, surfaces.run_trajectory("quadratic", "SGD", lr, steps))
 factors = 1 - lr * np.array([1.0, 20.0])  # (1 - lr λx, 1 - lr λy)
 assert np.allclose(path, np.array(quadratic.start) * factors ** np.arange(steps + 1)[:, None])
-print("hand-written SGD == w.run_trajectory == closed form  OK")
+print("hand-written SGD == surfaces.run_trajectory == closed form  OK")
 print(f"factor per step: x {factors[0]:.2f}, y {factors[1]:.2f}   (largest stable lr: {2 / 20:.2f})")
 
 # %% [markdown]
@@ -416,13 +417,13 @@ FAMILIES = {"SGD family": ("SGD", "Momentum", "Nesterov"), "adaptive": ("Adagrad
 
 def compare_on(surface, lrs, steps):
     """Draw the six optimizers' walks on one surface, and f - f_min against the step."""
-    s = w.SURFACES[surface]
+    s = surfaces.SURFACES[surface]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
     for ax, (family, names) in zip(axes, FAMILIES.items()):
-        paths = w.draw_trajectories(ax, surface, {name: lrs[name] for name in names}, steps)
+        paths = nb03.draw_trajectories(ax, surface, {name: lrs[name] for name in names}, steps)
         ax.set_title(f"{surface}: {family}")
         for name, points in paths.items():
-            axes[2].semilogy(s.f(*points.T) - s.f_min, label=name, **w.OPTIMIZER_STYLES[name])
+            axes[2].semilogy(s.f(*points.T) - s.f_min, label=name, **nb03.OPTIMIZER_STYLES[name])
     axes[2].set(title=f"{s.formula}: f − f_min", xlabel="step", ylabel="f − f_min (log scale)", ylim=(1e-8, None))
     axes[2].legend(fontsize=9)
     return fig
@@ -455,7 +456,7 @@ plt.show()
 # %%
 # NBVAL_CHECK_OUTPUT
 for name, lr in quadratic_lrs.items():
-    points = w.run_trajectory("quadratic", name, lr, steps=1000)
+    points = surfaces.run_trajectory("quadratic", name, lr, steps=1000)
     gaps = quadratic.f(*points.T) - quadratic.f_min
     print(f"{name:<9} lr {lr:<5g} reaches f − f_min < 1e-6 after {np.argmax(gaps < 1e-6):>3} steps")
 
@@ -532,7 +533,7 @@ plt.show()
 # or when it diverged.
 
 # %%
-w.trajectory_widget()
+nb03.trajectory_widget()
 
 # %% [markdown]
 # The same picture as a static sweep of the learning rate (what the widget shows for SGD
@@ -540,7 +541,7 @@ w.trajectory_widget()
 # close to $2/\lambda_{\max} = 0.1$ zig-zags, past it diverges.
 
 # %%
-w.sweep(w.draw_trajectory, "lr", [0.01, 0.05, 0.09, 0.105], surface="quadratic", optimizer="SGD", steps=100,
+widgets.sweep(nb03.draw_trajectory, "lr", [0.01, 0.05, 0.09, 0.105], surface="quadratic", optimizer="SGD", steps=100,
         title="SGD on the quadratic: learning rate 0.01, 0.05, 0.09, 0.105 (100 steps)",
         figsize_per_panel=(4.0, 3.4))
 plt.show()
@@ -600,7 +601,7 @@ tracking = {"Adagrad": 0.1, "RMSprop": 0.01, "Adam": 0.02}
 thetas, lrs_seen, grads_seen = {}, {}, {}
 for name, lr in tracking.items():
     theta = np.zeros(1)
-    opt = w.OPTIMIZERS[name]({"theta": theta}, lr)
+    opt = surfaces.OPTIMIZERS[name]({"theta": theta}, lr)
     thetas[name], lrs_seen[name], grads_seen[name] = [], [], []
     for t in range(num_steps):
         g = theta - target[t] + noise[t]
@@ -614,7 +615,7 @@ for name, lr in tracking.items():
 fig, (ax_lr, ax_theta) = plt.subplots(1, 2, figsize=(13, 4.3))
 steps_axis = np.arange(1, num_steps + 1)
 for name in tracking:
-    style = w.OPTIMIZER_STYLES[name]
+    style = nb03.OPTIMIZER_STYLES[name]
     ax_lr.semilogy(steps_axis, lrs_seen[name], label=f"{name} (lr {tracking[name]:g})", **style)
     ax_theta.plot(steps_axis, thetas[name], label=name, linewidth=1, **style)
 ax_lr.semilogy(steps_axis, 0.1 / np.sqrt(steps_axis * 1.0), color="grey", linestyle="-.", label="0.1 / √t")
@@ -654,12 +655,12 @@ plt.show()
 # over a grid (powers of about 3), then the long runs at the best learning rate found.
 
 # %%
-from course_lib.batching import train_val_split
-from course_lib.datasets import load_tinyshakespeare
-from course_lib.metrics import bits_per_char, moving_average
+from course_lib.data.batching import train_val_split
+from course_lib.data.datasets import load_tinyshakespeare
+from course_lib.training.metrics import bits_per_char, moving_average
 from course_lib.models import CharRNN
 from course_lib.training import NonFiniteError, TruncatedBPTT, evaluate_lm, fit
-from course_lib.vocab import CharVocab
+from course_lib.data.vocab import CharVocab
 
 text = load_tinyshakespeare()
 vocab = CharVocab.from_text(text)  # all 65 characters, in both modes
@@ -677,7 +678,7 @@ def train_char_rnn(optimizer, lr, num_steps, schedule=None, val_every=None, prog
     """Train a fresh CharRNN (same seed, same batches every time); return (model, history)."""
     model = CharRNN(vocab.size, hidden_size, cell="rnn", seed=0)
     tbptt = TruncatedBPTT(model, train_ids, batch_size=batch_size, seq_len=seq_len)
-    opt = w.OPTIMIZERS[optimizer](model.params, lr)
+    opt = surfaces.OPTIMIZERS[optimizer](model.params, lr)
     validate = (lambda: evaluate_lm(model, val_ids)) if val_every else None
     history = fit(tbptt.step, tbptt.batches(), opt, num_steps=num_steps, schedule=schedule, clip_norm=5.0,
                   validate=validate, val_every=val_every, progress=progress)
@@ -713,7 +714,7 @@ best_lr = {name: lr_grid[name][int(np.argmin(sweep_loss[name]))] for name in lr_
 fig, ax = plt.subplots(figsize=(7, 4))
 for name in lr_grid:
     ax.semilogx(lr_grid[name], sweep_loss[name], marker="o", label=f"{name} (best {best_lr[name]:g})",
-                **w.OPTIMIZER_STYLES[name])
+                **nb03.OPTIMIZER_STYLES[name])
 ax.axhline(np.log(vocab.size), color="grey", linewidth=0.8, linestyle="-.", label=f"uniform guess ln {vocab.size}")
 lowest = min(min(losses) for losses in sweep_loss.values())
 ax.set_ylim(lowest - 0.2, np.log(vocab.size) + 0.5)  # worse than guessing is off the top: those rates failed
@@ -751,7 +752,7 @@ def smooth(losses, window=50):
 
 fig, ax = plt.subplots(figsize=(9, 5))
 for name, history in histories.items():
-    style = w.OPTIMIZER_STYLES[name]
+    style = nb03.OPTIMIZER_STYLES[name]
     loss, at = smooth(history.loss)
     ax.plot(at, loss, label=f"{name} (lr {best_lr[name]:g})", **style)
     ax.plot(history.val_step, history.val_loss, "o", color=style["color"], markersize=4)

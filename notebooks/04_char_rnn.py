@@ -39,7 +39,7 @@ if "google.colab" in sys.modules:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", COURSE_DIR], check=True)
     sys.path.insert(0, COURSE_DIR)  # an editable install is seen only after a restart
     os.chdir(f"{COURSE_DIR}/notebooks")  # where the notebooks find solutions/ and ../img/
-    from course_lib.datasets import FILES, fetch
+    from course_lib.data.download import FILES, fetch
 
     for name in FILES:
         fetch(name)
@@ -53,19 +53,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 from tqdm.auto import tqdm
 
-from course_lib import metrics, minchar, sampling, widgets
-from course_lib.batching import stream_batches, train_val_split
-from course_lib.config import by_mode
-from course_lib.datasets import load_tinyshakespeare
+from course_lib import minchar, sampling
+from course_lib.notebook import nb04_char_rnn as nb04
+from course_lib.data.batching import stream_batches, train_val_split
+from course_lib.notebook.modes import by_mode
+from course_lib.data.datasets import load_tinyshakespeare
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.losses import softmax_cross_entropy
 from course_lib.lstm import lstm_forward, lstm_step_forward
 from course_lib.models import CharRNN
 from course_lib.optim import Adagrad, Adam, clip_grad_value
-from course_lib.plots import use_course_style
+from course_lib.notebook.style import use_course_style
 from course_lib.pretrained import load_pretrained
-from course_lib.training import TruncatedBPTT, evaluate_lm, fit
-from course_lib.vocab import CharVocab
+from course_lib.training import TruncatedBPTT, evaluate_lm, fit, metrics
+from course_lib.training.minchar_loop import train as train_minchar
+from course_lib.data.vocab import CharVocab
 
 use_course_style()  # colour-blind-safe colours; COURSE_LECTURE=1 for a projector
 
@@ -252,7 +254,7 @@ chars_to_read = by_mode(full=1_000_000, ci=20_000)  # characters each run of sec
 
 mc = minchar.MinCharRNN(vocab, hidden_size=100, seq_length=25, learning_rate=0.1, seed=0)
 start = time.perf_counter()
-mc.train(train_ids, num_steps=chars_to_read // 25, sample_every=by_mode(full=10_000, ci=400))
+train_minchar(train_ids, num_steps=chars_to_read // 25, model=mc, sample_every=by_mode(full=10_000, ci=400))
 minchar_seconds = time.perf_counter() - start
 print("after training:", repr(mc.sample_text("ROMEO:", 200, seed=0)))
 
@@ -503,7 +505,7 @@ def train_with_stride(stride, num_steps, *, carry_state=True, eval_every=None, h
 # %%
 # NBVAL_CHECK_OUTPUT
 reference = minchar.MinCharRNN(vocab, seed=0)
-reference.train(train_ids, num_steps=200, progress=False)
+train_minchar(train_ids, num_steps=200, model=reference, progress=False)
 by_hand, _ = train_with_stride(25, 200)
 assert np.allclose(25 * by_hand, reference.history.loss, rtol=1e-12, atol=0)
 print("stride 25, written out = MinCharRNN, for 200 steps   OK")
@@ -866,7 +868,7 @@ plt.show()
 # of a second: the LSTM was trained before class, so a lecture can start here.
 
 # %%
-widgets.sampling_widget(lstm, vocab, prime="ROMEO:", length=300, temperature=0.8)
+nb04.sampling_widget(lstm, vocab, prime="ROMEO:", length=300, temperature=0.8)
 
 # %% [markdown]
 # The same, printed, for readers without a running kernel: one priming text at five
@@ -881,7 +883,7 @@ for label, settings in {
     "T = 1.0, top-k = 3": dict(temperature=1.0, top_k=3),
 }.items():
     print(f"----- {label} -----")
-    print(widgets.render_sample(lstm, vocab, prime="ROMEO:", length=250, seed=0, **settings))
+    print(nb04.render_sample(lstm, vocab, prime="ROMEO:", length=250, seed=0, **settings))
 
 # %% [markdown]
 # Greedy decoding soon repeats itself: always taking the single most likely character
@@ -999,7 +1001,7 @@ for name, feature in features.items():
 # %%
 states_passage = {"cell tanh(c)": np.tanh(c_passage), "hidden h": h_passage}
 line_state, line_unit, _ = best_units["position in the line"]
-widgets.activation_widget(passage, states_passage, unit=line_unit, state=line_state)
+nb04.activation_widget(passage, states_passage, unit=line_unit, state=line_state)
 
 # %% [markdown]
 # The same units, drawn for readers without a running kernel: for each feature, the unit
@@ -1010,7 +1012,7 @@ shown = ["position in the line", "in a speaker's name", "space between words", "
 fig, axes = plt.subplots(len(shown), 1, figsize=(9, 3.6 * len(shown)))
 for ax, name in zip(axes, shown):
     state, unit, value = best_units[name]
-    widgets.draw_char_activations(ax, passage[:280], states_passage[state][:280, unit], width=50,
+    nb04.draw_char_activations(ax, passage[:280], states_passage[state][:280, unit], width=50,
                                   title=f"{name}: unit {unit} of {state} (r = {value:.2f} over the search passage)")
 plt.show()
 

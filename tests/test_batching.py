@@ -1,4 +1,4 @@
-"""course_lib.batching: contiguous streams for truncated BPTT, seeded minibatches,
+"""course_lib.data.batching: contiguous streams for truncated BPTT, seeded minibatches,
 train/validation splits."""
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course_lib.batching import minibatches, num_stream_batches, stream_batches, train_val_split
+from course_lib.data.batching import minibatches, num_stream_batches, stream_batches, train_val_split
 
 # ----------------------------------------------------------------------------------
 # stream_batches

@@ -1,6 +1,6 @@
 """Every widget of every notebook, worked in a real browser as a student would.
 
-For each ``notebooks/NN_*.ipynb`` that uses ``course_lib.widgets`` (:func:`uses_widgets`),
+For each ``notebooks/NN_*.ipynb`` that uses ``course_lib.notebook.widgets`` (:func:`uses_widgets`),
 the test opens the notebook in JupyterLab in Chromium (driven by Playwright), clears the
 outputs, runs all cells in CI mode, and checks that no cell shows an error and no widget
 shows "Error displaying widget". Then, for every ``.course-widget`` on the page, it works
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.widgets import OUTPUT_CLASS, WIDGET_CLASS
+from course_lib.notebook.widgets import OUTPUT_CLASS, WIDGET_CLASS
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -79,8 +79,8 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # A notebook has widgets when a code cell uses the course's widget module, in any of the
 # spellings a notebook would use: `from course_lib import widgets`, `from course_lib
-# import plots, widgets`, `import course_lib.widgets as w`, `from course_lib.widgets
-# import ...`, or a call `course_lib.widgets.plot_widget(...)`. Every widget of the
+# import plots, widgets`, `import course_lib.notebook.widgets as w`, `from course_lib.notebook.widgets
+# import ...`, or a call `course_lib.notebook.widgets.plot_widget(...)`. Every widget of the
 # course is built there; `import ipywidgets` alone (as 00_setup does, to print its
 # version) does not count.
 WIDGET_USE = re.compile(
@@ -112,7 +112,7 @@ def code_sources(ipynb):
 
 
 def uses_widgets(ipynb):
-    """Whether a code cell of the notebook uses ``course_lib.widgets``."""
+    """Whether a code cell of the notebook uses ``course_lib.notebook.widgets``."""
     return any(WIDGET_USE.search(source) for source in code_sources(ipynb))
 
 
@@ -601,7 +601,7 @@ def drive_widgets(page, run, expect_widgets):
     """Work every control of every ``.course-widget``; record what changed and how fast."""
     widgets = page.locator(f".jp-NotebookPanel .{WIDGET_CLASS}")
     if expect_widgets and widgets.count() == 0:
-        run.problems.append("the notebook uses course_lib.widgets but shows no .course-widget")
+        run.problems.append("the notebook uses course_lib.notebook.widgets but shows no .course-widget")
     for w in range(widgets.count()):
         widget, number = widgets.nth(w), w + 1
         titles = widget.locator(":scope > .widget-html").all_inner_texts()
@@ -726,7 +726,7 @@ def test_notebooks_with_widgets_are_found():
     later = [p for p in (ROOT / "notebooks").glob("*.ipynb") if NOTEBOOK_NAME.match(p.name) and p.name[:2] != "00"]
     if not later:
         pytest.skip("only notebook 00 exists so far")
-    assert WIDGET_NOTEBOOKS, f"none of {sorted(p.name for p in later)} uses course_lib.widgets"
+    assert WIDGET_NOTEBOOKS, f"none of {sorted(p.name for p in later)} uses course_lib.notebook.widgets"
 
 
 @pytest.mark.slow
@@ -747,7 +747,7 @@ def write_notebook(path, *sources):
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# course_lib.widgets, in a markdown cell")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# course_lib.notebook.widgets, in a markdown cell")]
     nb.cells += [nbformat.v4.new_code_cell(source) for source in sources]
     nbformat.write(nb, path)
     return path
@@ -757,10 +757,10 @@ def write_notebook(path, *sources):
     "from course_lib import widgets",
     "from course_lib import plots, widgets as w",
     "from course_lib import (\n    plots,\n    widgets,\n)",
-    "import course_lib.widgets",
-    "import course_lib.widgets as cw",
-    "from course_lib.widgets import plot_widget, slider",
-    "import course_lib\ncourse_lib.widgets.text_widget(render, {}, title='t')",
+    "import course_lib.notebook.widgets",
+    "import course_lib.notebook.widgets as cw",
+    "from course_lib.notebook.widgets import plot_widget, slider",
+    "import course_lib\ncourse_lib.notebook.widgets.text_widget(render, {}, title='t')",
 ])
 def test_discovery_finds_a_widget_notebook(tmp_path, source):
     assert uses_widgets(write_notebook(tmp_path / "01_x.ipynb", "import numpy as np", source))
@@ -770,7 +770,7 @@ def test_discovery_finds_a_widget_notebook(tmp_path, source):
     "import ipywidgets\nprint(ipywidgets.__version__)",  # as 00_setup does
     "from course_lib import plots\nwidgets = []",
     "# from course_lib import widgets, in a comment",
-    "from course_lib.plots import use_course_style",
+    "from course_lib.notebook.style import use_course_style",
 ])
 def test_discovery_skips_a_notebook_without_widgets(tmp_path, source):
     assert not uses_widgets(write_notebook(tmp_path / "01_x.ipynb", source))
@@ -831,4 +831,4 @@ def test_driver_reports_errors_and_widgets_that_cannot_display(browser, lab, bro
     assert "a cell shows: Error displaying widget" in failures
     assert "a widget could not be displayed:" in failures and "course-no-such-module" in failures
     assert "code cell 3 shows an error: ValueError: a cell that fails on purpose" in failures
-    assert "uses course_lib.widgets but shows no .course-widget" in failures
+    assert "uses course_lib.notebook.widgets but shows no .course-widget" in failures

@@ -1,4 +1,4 @@
-"""Tests for course_lib.checkpoints: round trips, atomic writes, every error path, and
+"""Tests for course_lib.training.checkpoints: round trips, atomic writes, every error path, and
 resuming training bitwise exactly."""
 
 import os
@@ -7,12 +7,13 @@ import zipfile
 import numpy as np
 import pytest
 
-from course_lib import checkpoints, schedules
-from course_lib.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from course_lib import schedules
+from course_lib.training import checkpoints
+from course_lib.training.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from course_lib.models import CharRNN
 from course_lib.optim import SGD, Adam, RMSprop
 from course_lib.training import History, TruncatedBPTT, evaluate_lm, fit
-from course_lib.vocab import CharVocab
+from course_lib.data.vocab import CharVocab
 from test_training import TEXT_IDS, Bigram
 
 pytestmark = pytest.mark.filterwarnings("error")

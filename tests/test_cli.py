@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from course_lib import cli
-from course_lib.checkpoints import load_checkpoint, save_checkpoint
+from course_lib.training.checkpoints import load_checkpoint, save_checkpoint
 from course_lib.models import CharRNN, SequenceClassifier
 from course_lib.sampling import sample
 from course_lib.training import TruncatedBPTT
@@ -357,14 +357,14 @@ def tiny_dataset(monkeypatch, tmp_path):
     """A dataset ``tiny`` of two files, registered like the real ones, in a mirror folder."""
     import hashlib
 
-    from course_lib import datasets
+    from course_lib.data import download
 
     mirror = tmp_path / "mirror"
     (mirror / "tiny").mkdir(parents=True)
     for name, body in {"tiny/a.txt": b"first file\n", "tiny/b.txt": b"second\n"}.items():
         (mirror / name).write_bytes(body)
         digest = hashlib.sha256(body).hexdigest()
-        monkeypatch.setitem(datasets.FILES, name, datasets.DataFile(f"https://example.invalid/{name}",
+        monkeypatch.setitem(download.FILES, name, download.DataFile(f"https://example.invalid/{name}",
                                                                      f"sha256:{digest}", len(body)))
     monkeypatch.setitem(cli.DATASETS, "tiny", "tiny/")
     monkeypatch.setenv("COURSE_DATA_MIRROR", str(mirror))

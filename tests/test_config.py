@@ -2,7 +2,7 @@
 
 import pytest
 
-from course_lib.config import ENV_VAR, MODES, by_mode, course_mode
+from course_lib.notebook.modes import ENV_VAR, MODES, by_mode, course_mode
 
 
 def test_default_is_full(monkeypatch):

@@ -1,4 +1,4 @@
-"""The widget builders every notebook uses (course_lib.widgets), without a browser.
+"""The widget builders every notebook uses (course_lib.notebook.widgets), without a browser.
 
 The browser test (test_browser.py) drives the widgets of the notebooks themselves; these
 tests hold the contract it relies on: the CSS classes, one output, and every control and
@@ -8,7 +8,7 @@ the button redrawing that output.
 import numpy as np
 import pytest
 
-from course_lib import widgets
+from course_lib.notebook import widgets
 
 
 def draw_line(ax, slope, kind):

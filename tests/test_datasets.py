@@ -1,8 +1,8 @@
-"""course_lib.datasets: the download path against a real HTTP server on 127.0.0.1, the
+"""course_lib.data (download, idx, datasets): the download path against a real HTTP server on 127.0.0.1, the
 mirror path against a temporary mirror directory, the IDX parser on small files built
 here, and (when the shared mirror is there) the real MNIST and tiny-shakespeare.
 
-Test files are put in the registry with ``monkeypatch.setitem(datasets.FILES, ...)``,
+Test files are put in the registry with ``monkeypatch.setitem(download.FILES, ...)``,
 the documented way to point ``fetch`` elsewhere; the production entries never change.
 """
 
@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_lib import datasets
-from course_lib.datasets import DataFile, DataFileError, DownloadError
+from course_lib.data import datasets, download, idx
+from course_lib.data.download import DataFile, DataFileError, DownloadError
 
 REPO = Path(__file__).resolve().parent.parent
 # Read before the autouse fixture below clears the variable for every test.
-REAL_MIRROR = os.environ.get(datasets.MIRROR_ENV) or str(REPO.parent / "shared" / "data")
+REAL_MIRROR = os.environ.get(download.MIRROR_ENV) or str(REPO.parent / "shared" / "data")
 
 TOY = "toy/data.bin"
 TOY_BYTES = np.random.default_rng(0).integers(0, 256, size=50_000, dtype=np.uint8).tobytes()
@@ -36,8 +36,8 @@ def sha256(data):
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
     """No test here may see a mirror or data dir set by the calling environment."""
-    monkeypatch.delenv(datasets.MIRROR_ENV, raising=False)
-    monkeypatch.delenv(datasets.DATA_DIR_ENV, raising=False)
+    monkeypatch.delenv(download.MIRROR_ENV, raising=False)
+    monkeypatch.delenv(download.DATA_DIR_ENV, raising=False)
 
 
 # ----------------------------------------------------------------------------------
@@ -110,7 +110,7 @@ def toy(server, monkeypatch):
         }
     )
     entry = DataFile(f"{server.url}/good/{TOY}", sha256(TOY_BYTES), len(TOY_BYTES))
-    monkeypatch.setitem(datasets.FILES, TOY, entry)
+    monkeypatch.setitem(download.FILES, TOY, entry)
     return server
 
 
@@ -124,14 +124,14 @@ def files_under(directory):
 
 
 def test_fetch_downloads_verifies_and_keeps_the_file(toy, tmp_path):
-    path = datasets.fetch(TOY, data_dir=tmp_path, progressbar=True)
+    path = download.fetch(TOY, data_dir=tmp_path, progressbar=True)
     assert path == tmp_path / TOY
     assert path.read_bytes() == TOY_BYTES
     assert files_under(tmp_path) == [TOY]  # no temporary file left behind
     assert toy.requests == [f"/good/{TOY}"]
 
     # The second call finds the file (and checks it) without the network.
-    assert datasets.fetch(TOY, data_dir=tmp_path) == path
+    assert download.fetch(TOY, data_dir=tmp_path) == path
     assert len(toy.requests) == 1
 
 
@@ -150,7 +150,7 @@ def test_download_goes_to_a_temporary_file_then_is_renamed(toy, tmp_path):
         seen["partial_sizes"] = [p.stat().st_size for p in partial]
 
     toy.midway = midway
-    path = datasets.fetch(TOY, data_dir=tmp_path, base_url=f"{toy.url}/slow", progressbar=False)
+    path = download.fetch(TOY, data_dir=tmp_path, base_url=f"{toy.url}/slow", progressbar=False)
     # While bytes were in flight, they went to another name in the same folder, and
     # the real name did not exist.
     assert TOY not in seen["files"]
@@ -162,7 +162,7 @@ def test_download_goes_to_a_temporary_file_then_is_renamed(toy, tmp_path):
 
 def test_corrupt_download_is_refused_and_nothing_is_saved(toy, tmp_path):
     with pytest.raises(DataFileError) as err:
-        datasets.fetch(TOY, data_dir=tmp_path, base_url=f"{toy.url}/corrupt", progressbar=False)
+        download.fetch(TOY, data_dir=tmp_path, base_url=f"{toy.url}/corrupt", progressbar=False)
     msg = str(err.value)
     assert TOY in msg and "checksum" in msg
     assert "download it again" in msg
@@ -171,7 +171,7 @@ def test_corrupt_download_is_refused_and_nothing_is_saved(toy, tmp_path):
 
 def test_truncated_download_is_reported_as_truncated(toy, tmp_path):
     with pytest.raises(DataFileError) as err:
-        datasets.fetch(TOY, data_dir=tmp_path, base_url=f"{toy.url}/truncated", progressbar=False)
+        download.fetch(TOY, data_dir=tmp_path, base_url=f"{toy.url}/truncated", progressbar=False)
     msg = str(err.value)
     assert TOY in msg and "truncated" in msg and "20,000 bytes" in msg and "50,000" in msg
     assert "download it again" in msg
@@ -179,23 +179,23 @@ def test_truncated_download_is_reported_as_truncated(toy, tmp_path):
 
 
 def test_truncated_download_without_a_recorded_size_fails_the_checksum(toy, tmp_path, monkeypatch):
-    monkeypatch.setitem(datasets.FILES, TOY, DataFile("unused", sha256(TOY_BYTES)))
+    monkeypatch.setitem(download.FILES, TOY, DataFile("unused", sha256(TOY_BYTES)))
     with pytest.raises(DataFileError, match="checksum"):
-        datasets.fetch(TOY, data_dir=tmp_path, base_url=f"{toy.url}/truncated", progressbar=False)
+        download.fetch(TOY, data_dir=tmp_path, base_url=f"{toy.url}/truncated", progressbar=False)
     assert files_under(tmp_path) == []
 
 
 def test_connection_cut_midway_leaves_no_file(toy, tmp_path):
     with pytest.raises(DownloadError) as err:
-        datasets.fetch(TOY, data_dir=tmp_path, base_url=f"{toy.url}/cut", progressbar=False)
+        download.fetch(TOY, data_dir=tmp_path, base_url=f"{toy.url}/cut", progressbar=False)
     msg = str(err.value)
-    assert TOY in msg and "Nothing was saved" in msg and datasets.MIRROR_ENV in msg
+    assert TOY in msg and "Nothing was saved" in msg and download.MIRROR_ENV in msg
     assert files_under(tmp_path) == []
 
 
 def test_http_error_names_the_url(toy, tmp_path):
     with pytest.raises(DownloadError) as err:
-        datasets.fetch(TOY, data_dir=tmp_path, base_url=f"{toy.url}/missing", progressbar=False)
+        download.fetch(TOY, data_dir=tmp_path, base_url=f"{toy.url}/missing", progressbar=False)
     assert f"{toy.url}/missing/{TOY}" in str(err.value) and "404" in str(err.value)
     assert files_under(tmp_path) == []
 
@@ -214,7 +214,7 @@ def test_damaged_local_file_is_reported_not_replaced(toy, tmp_path, content, pro
     target.parent.mkdir(parents=True)
     target.write_bytes(content)
     with pytest.raises(DataFileError) as err:
-        datasets.fetch(TOY, data_dir=tmp_path)
+        download.fetch(TOY, data_dir=tmp_path)
     msg = str(err.value)
     assert str(target) in msg and problem in msg and "Delete it" in msg and "re-download" in msg
     assert target.read_bytes() == content  # the user's file is left alone
@@ -223,12 +223,12 @@ def test_damaged_local_file_is_reported_not_replaced(toy, tmp_path, content, pro
 
 def test_unknown_file_name():
     with pytest.raises(ValueError, match="unknown dataset file 'mnist/nope'"):
-        datasets.fetch("mnist/nope")
+        download.fetch("mnist/nope")
 
 
 def test_mirror_and_base_url_together_are_refused(toy, tmp_path):
     with pytest.raises(ValueError, match="not both"):
-        datasets.fetch(TOY, data_dir=tmp_path, mirror=tmp_path, base_url=toy.url)
+        download.fetch(TOY, data_dir=tmp_path, mirror=tmp_path, base_url=toy.url)
 
 
 # ----------------------------------------------------------------------------------
@@ -243,28 +243,28 @@ def mirror(tmp_path, monkeypatch):
     (root / "toy").mkdir(parents=True)
     (root / TOY).write_bytes(TOY_BYTES)
     entry = DataFile("http://127.0.0.1:9/unreachable", sha256(TOY_BYTES), len(TOY_BYTES))
-    monkeypatch.setitem(datasets.FILES, TOY, entry)
+    monkeypatch.setitem(download.FILES, TOY, entry)
     return root
 
 
 def test_mirror_copies_and_verifies(mirror, tmp_path):
     data = tmp_path / "data"
-    path = datasets.fetch(TOY, data_dir=data, mirror=mirror)
+    path = download.fetch(TOY, data_dir=data, mirror=mirror)
     assert path == data / TOY and path.read_bytes() == TOY_BYTES
     assert files_under(data) == [TOY]
 
 
 def test_environment_variables_name_mirror_and_data_dir(mirror, tmp_path, monkeypatch):
     data = tmp_path / "from-env"
-    monkeypatch.setenv(datasets.MIRROR_ENV, str(mirror))
-    monkeypatch.setenv(datasets.DATA_DIR_ENV, str(data))
-    assert datasets.fetch(TOY) == data / TOY
+    monkeypatch.setenv(download.MIRROR_ENV, str(mirror))
+    monkeypatch.setenv(download.DATA_DIR_ENV, str(data))
+    assert download.fetch(TOY) == data / TOY
     assert (data / TOY).read_bytes() == TOY_BYTES
 
 
 def test_explicit_base_url_beats_the_environment_mirror(toy, tmp_path, monkeypatch):
-    monkeypatch.setenv(datasets.MIRROR_ENV, str(tmp_path / "empty-mirror"))
-    path = datasets.fetch(TOY, data_dir=tmp_path / "data", base_url=f"{toy.url}/good", progressbar=False)
+    monkeypatch.setenv(download.MIRROR_ENV, str(tmp_path / "empty-mirror"))
+    path = download.fetch(TOY, data_dir=tmp_path / "data", base_url=f"{toy.url}/good", progressbar=False)
     assert path.read_bytes() == TOY_BYTES
 
 
@@ -272,8 +272,8 @@ def test_missing_mirror_file_names_the_path(mirror, tmp_path):
     (mirror / TOY).unlink()
     data = tmp_path / "data"
     with pytest.raises(FileNotFoundError) as err:
-        datasets.fetch(TOY, data_dir=data, mirror=mirror)
-    assert str(mirror / TOY) in str(err.value) and datasets.MIRROR_ENV in str(err.value)
+        download.fetch(TOY, data_dir=data, mirror=mirror)
+    assert str(mirror / TOY) in str(err.value) and download.MIRROR_ENV in str(err.value)
     assert files_under(data) == []
 
 
@@ -281,27 +281,27 @@ def test_corrupt_mirror_file_is_refused(mirror, tmp_path):
     (mirror / TOY).write_bytes(TOY_BYTES[::-1])
     data = tmp_path / "data"
     with pytest.raises(DataFileError) as err:
-        datasets.fetch(TOY, data_dir=data, mirror=mirror)
+        download.fetch(TOY, data_dir=data, mirror=mirror)
     assert str(mirror / TOY) in str(err.value) and "checksum" in str(err.value)
     assert files_under(data) == []
 
 
 def test_default_data_dir(monkeypatch, tmp_path):
-    assert datasets.resolve_data_dir(tmp_path) == tmp_path
-    monkeypatch.setenv(datasets.DATA_DIR_ENV, str(tmp_path / "env"))
-    assert datasets.resolve_data_dir() == tmp_path / "env"
-    monkeypatch.delenv(datasets.DATA_DIR_ENV)
+    assert download.resolve_data_dir(tmp_path) == tmp_path
+    monkeypatch.setenv(download.DATA_DIR_ENV, str(tmp_path / "env"))
+    assert download.resolve_data_dir() == tmp_path / "env"
+    monkeypatch.delenv(download.DATA_DIR_ENV)
     if (REPO / "pyproject.toml").is_file():  # running from the checkout
-        assert datasets.resolve_data_dir() == REPO / "data"
+        assert download.resolve_data_dir() == REPO / "data"
 
 
 def test_production_registry_is_canonical():
-    shakespeare = datasets.FILES["tinyshakespeare/input.txt"]
+    shakespeare = download.FILES["tinyshakespeare/input.txt"]
     assert shakespeare.url == (
         "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
     )
     assert shakespeare.known_hash.startswith("sha256:") and shakespeare.size == 1_115_394
-    mnist = {name: f for name, f in datasets.FILES.items() if name.startswith("mnist/")}
+    mnist = {name: f for name, f in download.FILES.items() if name.startswith("mnist/")}
     assert len(mnist) == 4
     for name, f in mnist.items():
         assert f.url == "https://ossci-datasets.s3.amazonaws.com/" + name
@@ -326,7 +326,7 @@ def idx_bytes(array):
 @pytest.mark.parametrize("dtype", ["u1", "i1", "i2", "i4", "f4", "f8"])
 def test_idx_round_trip_every_dtype(dtype):
     a = (np.arange(24).reshape(2, 3, 4) - 7).astype(dtype)
-    out = datasets.parse_idx(idx_bytes(a))
+    out = idx.parse_idx(idx_bytes(a))
     assert out.shape == a.shape and out.dtype == a.dtype and out.dtype.isnative
     np.testing.assert_array_equal(out, a)
     out[0, 0, 0] = 1  # writable, unlike np.frombuffer on bytes
@@ -338,7 +338,7 @@ def test_read_idx_raw_or_gzip(tmp_path, compress):
     data = idx_bytes(a)
     path = tmp_path / "x-idx3-ubyte"  # the name says nothing: the content decides
     path.write_bytes(gzip.compress(data) if compress else data)
-    np.testing.assert_array_equal(datasets.read_idx(path), a)
+    np.testing.assert_array_equal(idx.read_idx(path), a)
 
 
 GOOD = idx_bytes(np.arange(12, dtype=np.uint8).reshape(3, 4))
@@ -362,7 +362,7 @@ def test_bad_idx_files(tmp_path, data, problem):
     path = tmp_path / "bad-idx-ubyte"
     path.write_bytes(data)
     with pytest.raises(DataFileError) as err:
-        datasets.read_idx(path)
+        idx.read_idx(path)
     msg = str(err.value)
     assert str(path) in msg and problem in msg and "not a valid IDX file" in msg
     assert "delete it" in msg and "re-download" in msg
@@ -370,14 +370,14 @@ def test_bad_idx_files(tmp_path, data, problem):
 
 def test_idx_size_error_gives_shape_and_sizes():
     with pytest.raises(DataFileError, match=r"shape \(3, 4\) of uint8 \(12 bytes of data\), the file has 11"):
-        datasets.parse_idx(GOOD[:-1], source="labels.idx")
+        idx.parse_idx(GOOD[:-1], source="labels.idx")
 
 
 def test_truncated_gzip(tmp_path):
     path = tmp_path / "x.gz"
     path.write_bytes(gzip.compress(GOOD * 100)[:-20])
     with pytest.raises(DataFileError, match="damaged gzip data") as err:
-        datasets.read_idx(path)
+        idx.read_idx(path)
     assert str(path) in str(err.value)
 
 
@@ -398,7 +398,7 @@ def serve_mnist(server, monkeypatch, images, labels, split="test"):
     for name, array in zip(datasets.MNIST_FILES[split], (images, labels)):
         body = gzip.compress(idx_bytes(array))
         server.routes[f"/{name}"] = ("ok", body)
-        monkeypatch.setitem(datasets.FILES, name, DataFile("unused", sha256(body), len(body)))
+        monkeypatch.setitem(download.FILES, name, DataFile("unused", sha256(body), len(body)))
 
 
 def test_load_mnist_over_http(server, monkeypatch, tmp_path):
@@ -445,7 +445,7 @@ def test_load_tinyshakespeare_from_a_mirror(tmp_path, monkeypatch):
     (mirror / "tinyshakespeare").mkdir(parents=True)
     (mirror / "tinyshakespeare" / "input.txt").write_bytes(body)
     monkeypatch.setitem(
-        datasets.FILES, "tinyshakespeare/input.txt", DataFile("unused", sha256(body), len(body))
+        download.FILES, "tinyshakespeare/input.txt", DataFile("unused", sha256(body), len(body))
     )
     assert datasets.load_tinyshakespeare(data_dir=tmp_path / "data", mirror=mirror) == text
 
@@ -460,7 +460,7 @@ def real_mirror():
     if not Path(REAL_MIRROR, "mnist").is_dir():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true but the dataset mirror {REAL_MIRROR} is missing")
-        pytest.skip(f"no dataset mirror at {REAL_MIRROR} (set {datasets.MIRROR_ENV})")
+        pytest.skip(f"no dataset mirror at {REAL_MIRROR} (set {download.MIRROR_ENV})")
     return REAL_MIRROR
 
 

@@ -1,11 +1,11 @@
-"""Tests for course_lib.metrics: units of a language model's loss, accuracy, confusion."""
+"""Tests for course_lib.training.metrics: units of a language model's loss, accuracy, confusion."""
 
 import math
 
 import numpy as np
 import pytest
 
-from course_lib.metrics import accuracy, bits_per_char, confusion_matrix, moving_average, perplexity
+from course_lib.training.metrics import accuracy, bits_per_char, confusion_matrix, moving_average, perplexity
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 
 from course_lib import minchar
+from course_lib.training import minchar_loop
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.layers import temporal_affine_backward, temporal_affine_forward
 from course_lib.losses import softmax_cross_entropy
 from course_lib.minchar import MinCharRNN, adagrad_update, evaluate, init_params, loss_fun, sample
 from course_lib.optim import Adagrad
 from course_lib.rnn import rnn_backward, rnn_forward
-from course_lib.vocab import CharVocab
+from course_lib.data.vocab import CharVocab
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -200,7 +201,7 @@ def test_smooth_loss_and_nats_per_char():
 
 def test_same_seed_same_run():
     text = "the quick brown fox jumps over the lazy dog. " * 20
-    runs = [minchar.train(text, 60, seed=seed, hidden_size=16, progress=False) for seed in (5, 5, 6)]
+    runs = [minchar_loop.train(text, 60, seed=seed, hidden_size=16, progress=False) for seed in (5, 5, 6)]
     a, b, c = runs
     assert a.history.loss == b.history.loss
     assert a.history.smooth_loss == b.history.smooth_loss
@@ -244,36 +245,36 @@ def test_evaluate_carries_the_state_across_chunks(case):
 
 def test_training_lowers_the_loss():
     text = "hello world, hello rnn. " * 40
-    model = minchar.train(text, num_steps=300, hidden_size=32, progress=False)
+    model = minchar_loop.train(text, num_steps=300, hidden_size=32, progress=False)
     h = model.history
     assert len(h) == 300 and h.chars_seen[-1] == 300 * 25
     assert h.smooth_loss[-1] < h.smooth_loss[0] - 10  # 0.999 smoothing: a slow curve
     assert np.mean(h.loss[-20:]) < 0.2 * np.mean(h.loss[:20])
     assert model.evaluate(text[:200]) < 0.5  # nats/char; a uniform guess is ln(11) = 2.4
-    model.train(text, 10, progress=False)  # continues the same run
+    minchar_loop.train(text, 10, model=model, progress=False)  # continues the same run
     assert model.history.step[-1] == 309 and model.n == 310
 
 
 def test_train_arguments():
     text = "abcabcabd" * 10
-    model = minchar.train(text, seconds=0, progress=False)
+    model = minchar_loop.train(text, seconds=0, progress=False)
     assert model.n == 0
     ids = model.vocab.encode(text)
-    minchar.train(ids, 2, model=model, progress=False)
+    minchar_loop.train(ids, 2, model=model, progress=False)
     assert model.n == 2
-    assert minchar.train(ids, 1, vocab=model.vocab, progress=False).n == 1
+    assert minchar_loop.train(ids, 1, vocab=model.vocab, progress=False).n == 1
     with pytest.raises(ValueError, match="vocab"):
-        minchar.train(ids, 1)
+        minchar_loop.train(ids, 1)
     with pytest.raises(ValueError, match="num_steps, seconds"):
-        minchar.train(text)
+        minchar_loop.train(text)
     with pytest.raises(ValueError, match="seq_length"):
-        minchar.train("abc" * 5, 1)
+        minchar_loop.train("abc" * 5, 1)
     with pytest.raises(ValueError, match=r"ids in \[0, 4\)"):
-        model.train(np.array([0, 1, 4] * 20), 1)
+        minchar_loop.train(np.array([0, 1, 4] * 20), 1, model=model)
 
 
 def test_train_prints_samples(capsys):
-    minchar.train("abcd" * 30, 3, sample_every=2, sample_length=10, progress=False)
+    minchar_loop.train("abcd" * 30, 3, sample_every=2, sample_length=10, progress=False)
     assert capsys.readouterr().out.count("----\n") == 4  # at steps 0 and 2, two rules each
 
 

@@ -4,7 +4,8 @@ import matplotlib
 import numpy as np
 import pytest
 
-from course_lib import activations, losses, widgets
+from course_lib import activations, losses
+from course_lib.notebook import nb01_activations as nb01, widgets
 from course_lib.exercises import activations as ex
 
 import nb_helpers  # tests/ is on sys.path (rootdir conftest), as for recurrent_cases
@@ -221,31 +222,31 @@ def axes():
 
 @pytest.mark.parametrize("temperature", [0.1, 0.5, 1.0, 3.0, 10.0])
 def test_softmax_temperature_is_the_softmax_of_scaled_logits(temperature):
-    for i, target in enumerate(widgets.NEXT_CHAR_CLASSES):
-        probs, loss = widgets.softmax_temperature(temperature, target)
-        assert np.allclose(probs, activations.softmax(widgets.NEXT_CHAR_LOGITS / temperature))
+    for i, target in enumerate(nb01.NEXT_CHAR_CLASSES):
+        probs, loss = nb01.softmax_temperature(temperature, target)
+        assert np.allclose(probs, activations.softmax(nb01.NEXT_CHAR_LOGITS / temperature))
         assert np.isclose(probs.sum(), 1)
         assert np.isclose(loss, -np.log(probs[i]))
 
 
 def test_softmax_temperature_limits():
-    cold, _ = widgets.softmax_temperature(0.01)
-    hot, _ = widgets.softmax_temperature(1e4)
-    assert np.isclose(cold[np.argmax(widgets.NEXT_CHAR_LOGITS)], 1)
-    assert np.allclose(hot, 1 / len(widgets.NEXT_CHAR_CLASSES), atol=1e-3)
+    cold, _ = nb01.softmax_temperature(0.01)
+    hot, _ = nb01.softmax_temperature(1e4)
+    assert np.isclose(cold[np.argmax(nb01.NEXT_CHAR_LOGITS)], 1)
+    assert np.allclose(hot, 1 / len(nb01.NEXT_CHAR_CLASSES), atol=1e-3)
     # The loss of a class that is not the top one grows like (logit gap) / T as T -> 0.
-    _, loss = widgets.softmax_temperature(0.01, "r")
-    gap = widgets.NEXT_CHAR_LOGITS.max() - widgets.NEXT_CHAR_LOGITS[4]
+    _, loss = nb01.softmax_temperature(0.01, "r")
+    gap = nb01.NEXT_CHAR_LOGITS.max() - nb01.NEXT_CHAR_LOGITS[4]
     assert np.isclose(loss, gap / 0.01, rtol=1e-3)
 
 
 def test_draw_softmax_temperature_draws_the_probabilities():
     ax = axes()
-    result = widgets.draw_softmax_temperature(ax, temperature=2.0, target="o")
+    result = nb01.draw_softmax_temperature(ax, temperature=2.0, target="o")
     bars = sorted(ax.patches, key=lambda bar: bar.get_x())
     heights = np.array([bar.get_height() for bar in bars])
     assert np.allclose(heights, result["probs"])
-    target_index = widgets.NEXT_CHAR_CLASSES.index("o")
+    target_index = nb01.NEXT_CHAR_CLASSES.index("o")
     colours = [bar.get_facecolor() for bar in bars]
     assert sum(c == colours[target_index] for c in colours) == 1, "only the target bar is highlighted"
     assert f"{result['loss']:.3f}" in ax.get_title() and "'o'" in ax.get_title()
@@ -256,19 +257,19 @@ def test_draw_softmax_temperature_draws_the_probabilities():
 def test_saturation_computes_the_derivative_and_the_saturated_fraction(activation, peak):
     fractions = []
     for scale in [0.1, 1.0, 3.0, 10.0]:
-        z, derivative, saturated = widgets.saturation(scale, activation)
+        z, derivative, saturated = nb01.saturation(scale, activation)
         f = activations.tanh if activation == "tanh" else activations.sigmoid
         numerical = (f(z + 1e-6) - f(z - 1e-6)) / 2e-6
         assert np.allclose(derivative, numerical, atol=1e-8)
         assert derivative.max() <= peak
-        assert saturated == np.mean(derivative < widgets.SATURATION_THRESHOLD)
+        assert saturated == np.mean(derivative < nb01.SATURATION_THRESHOLD)
         fractions.append(saturated)
     assert fractions[0] == 0 and fractions == sorted(fractions) and fractions[-1] > 0.5
 
 
 def test_draw_saturation_histogram_counts_every_unit():
     ax = axes()
-    result = widgets.draw_saturation(ax, input_scale=5.0, activation="tanh")
+    result = nb01.draw_saturation(ax, input_scale=5.0, activation="tanh")
     counts = [bar.get_height() for bar in ax.patches]
     assert sum(counts) == 4000
     assert f"{result['saturated']:.0%}" in ax.get_title()
@@ -276,8 +277,8 @@ def test_draw_saturation_histogram_counts_every_unit():
 
 
 @pytest.mark.parametrize("make, changes", [
-    (widgets.softmax_temperature_widget, {"temperature": 3.0, "target": "r"}),
-    (widgets.saturation_widget, {"input_scale": 5.0, "activation": "sigmoid"}),
+    (nb01.softmax_temperature_widget, {"temperature": 3.0, "target": "r"}),
+    (nb01.saturation_widget, {"input_scale": 5.0, "activation": "sigmoid"}),
 ])
 def test_every_control_of_the_widgets_changes_the_output(make, changes):
     box = make()

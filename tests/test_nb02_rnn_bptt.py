@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from course_lib import widgets
+from course_lib.notebook import nb02_rnn_bptt as nb02, widgets
 from course_lib.exercises import rnn_bptt as ex
 from course_lib.gradcheck import numerical_gradient
 from course_lib.optim import clip_grad_norm
@@ -189,14 +189,14 @@ def test_ex4_wrong_answers_are_reported(answer, hint):
 
 
 def test_with_spectral_radius():
-    W = widgets.with_spectral_radius(np.random.default_rng(0).standard_normal((6, 6)), 1.7)
+    W = nb02.with_spectral_radius(np.random.default_rng(0).standard_normal((6, 6)), 1.7)
     assert np.isclose(np.max(np.abs(np.linalg.eigvals(W))), 1.7)
 
 
 def replay(spectral_radius, seq_len, input_scale, H=5, D=3, N=2):
     """The weights and inputs gradient_norms_through_time draws, drawn again."""
     rng = np.random.default_rng(0)
-    Wh = widgets.with_spectral_radius(rng.standard_normal((H, H)), spectral_radius)
+    Wh = nb02.with_spectral_radius(rng.standard_normal((H, H)), spectral_radius)
     Wx = rng.standard_normal((D, H)) / np.sqrt(D)
     x = input_scale * rng.standard_normal((N, seq_len, D))
     g = rng.standard_normal((N, H))
@@ -205,7 +205,7 @@ def replay(spectral_radius, seq_len, input_scale, H=5, D=3, N=2):
 
 def test_gradient_norms_match_numerical_gradients_at_every_step():
     T, H, D, N = 6, 5, 3, 2
-    norms, mean_grad = widgets.gradient_norms_through_time(1.3, T, 0.8, hidden_size=H, input_size=D, batch_size=N)
+    norms, mean_grad = nb02.gradient_norms_through_time(1.3, T, 0.8, hidden_size=H, input_size=D, batch_size=N)
     Wh, Wx, x, g = replay(1.3, T, 0.8)
     b = np.zeros(H)
     h, _ = rnn_forward(x, np.zeros((N, H)), Wx, Wh, b)
@@ -219,7 +219,7 @@ def test_gradient_norms_match_numerical_gradients_at_every_step():
 
 
 def test_linear_gradient_norms_are_powers_of_wh_transposed():
-    norms, mean_grad = widgets.gradient_norms_through_time(0.9, 4, 1.0, hidden_size=5, input_size=3,
+    norms, mean_grad = nb02.gradient_norms_through_time(0.9, 4, 1.0, hidden_size=5, input_size=3,
                                                             batch_size=2, linear=True)
     Wh, _, _, g = replay(0.9, 4, 1.0)
     expected = [np.linalg.norm(g @ np.linalg.matrix_power(Wh.T, 4 - t)) for t in range(5)]
@@ -228,26 +228,26 @@ def test_linear_gradient_norms_are_powers_of_wh_transposed():
 
 def test_gradient_norms_vanish_explode_and_saturate():
     def first(rho, scale, **kw):
-        return widgets.gradient_norms_through_time(rho, 100, scale, **kw)[0][0]
+        return nb02.gradient_norms_through_time(rho, 100, scale, **kw)[0][0]
 
     assert first(0.5, 0.1) < 1e-20  # vanishes
     assert first(3.0, 0.1) > 1e5  # explodes even through the tanh
     assert first(1.5, 0.1, linear=True) > 1e10  # the linear RNN explodes at rho = 1.5 ...
     assert first(1.5, 3.0) < 1e-10  # ... but saturated units make the tanh RNN's vanish
-    means = [widgets.gradient_norms_through_time(1.0, 50, s)[1] for s in (0.01, 0.3, 3.0)]
+    means = [nb02.gradient_norms_through_time(1.0, 50, s)[1] for s in (0.01, 0.3, 3.0)]
     assert means[0] > 0.95 > means[1] > means[2] > 0
 
 
 def test_draw_gradient_norms_plots_what_it_computes():
     ax = Figure().subplots()
-    result = widgets.draw_gradient_norms(ax, spectral_radius=0.8, seq_len=40, input_scale=0.5)
-    norms, _ = widgets.gradient_norms_through_time(0.8, 40, 0.5)
+    result = nb02.draw_gradient_norms(ax, spectral_radius=0.8, seq_len=40, input_scale=0.5)
+    norms, _ = nb02.gradient_norms_through_time(0.8, 40, 0.5)
     tanh_line, linear_line, reference = ax.get_lines()
     assert np.array_equal(tanh_line.get_xdata(), np.arange(41))
     assert np.allclose(tanh_line.get_ydata(), norms) and np.allclose(result["norms"], norms)
     assert np.allclose(linear_line.get_ydata(), result["linear_norms"])
     assert np.allclose(reference.get_ydata(), 0.8 ** (40 - np.arange(41)))
-    assert ax.get_yscale() == "log" and ax.get_ylim() == widgets.GRADIENT_NORM_YLIM
+    assert ax.get_yscale() == "log" and ax.get_ylim() == nb02.GRADIENT_NORM_YLIM
     assert "0.8" in ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
 
 
@@ -256,17 +256,17 @@ def test_draw_gradient_norms_plots_what_it_computes():
 
 def test_clip_in_2d_matches_the_definitions():
     g = np.array([3.0, -0.5])
-    by_norm, by_value = widgets.clip_in_2d(g, 1.0)
+    by_norm, by_value = nb02.clip_in_2d(g, 1.0)
     assert np.isclose(np.linalg.norm(by_norm), 1.0, atol=1e-6)
-    assert np.isclose(widgets.angle_between(g, by_norm), 0.0, atol=1e-4)
+    assert np.isclose(nb02.angle_between(g, by_norm), 0.0, atol=1e-4)
     assert np.array_equal(by_value, [1.0, -0.5])
     short = np.array([0.3, 0.4])
-    assert all(np.allclose(c, short) for c in widgets.clip_in_2d(short, 1.0))  # nothing to clip
+    assert all(np.allclose(c, short) for c in nb02.clip_in_2d(short, 1.0))  # nothing to clip
 
 
 def test_draw_clipping_2d_turns_by_the_expected_angle():
     ax = Figure().subplots()
-    result = widgets.draw_clipping_2d(ax, angle=30, length=3.0, threshold=1.0)
+    result = nb02.draw_clipping_2d(ax, angle=30, length=3.0, threshold=1.0)
     # (3 cos 30°, 3 sin 30°) = (2.60, 1.5): both entries above 1, clipped to (1, 1) at 45°.
     assert np.allclose(result["by_value"], [1.0, 1.0])
     assert np.isclose(result["angle_by_value"], 15.0)
@@ -275,13 +275,13 @@ def test_draw_clipping_2d_turns_by_the_expected_angle():
     clip_grad_norm(grads, 1.0)
     assert np.allclose(result["by_norm"], grads["g"])
     for angle in (0, 45, 90):  # along an axis or a diagonal, value clipping keeps the direction
-        assert widgets.draw_clipping_2d(Figure().subplots(), angle, 3.0, 1.0)["angle_by_value"] < 1e-4
+        assert nb02.draw_clipping_2d(Figure().subplots(), angle, 3.0, 1.0)["angle_by_value"] < 1e-4
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
 
 
 @pytest.mark.parametrize("make, changes", [
-    (widgets.gradient_norms_widget, {"spectral_radius": 1.5, "seq_len": 200, "input_scale": 3.0}),
-    (widgets.clipping_widget, {"angle": 75.0, "length": 4.0, "threshold": 2.0}),
+    (nb02.gradient_norms_widget, {"spectral_radius": 1.5, "seq_len": 200, "input_scale": 3.0}),
+    (nb02.clipping_widget, {"angle": 75.0, "length": 4.0, "threshold": 2.0}),
 ])
 def test_every_control_of_the_widgets_changes_the_output(make, changes):
     box = make()

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from course_lib import optim, widgets
+from course_lib import optim, surfaces
+from course_lib.notebook import nb03_optimizers as nb03, widgets
 from course_lib.exercises import optimizers as ex
 from course_lib.gradcheck import numerical_gradient, rel_error
 
@@ -187,18 +188,18 @@ def test_ex5_wrong_answers_are_reported(answer, hint):
 # --- widgets: surfaces and trajectories ----------------------------------------------------
 
 
-@pytest.mark.parametrize("name", list(widgets.SURFACES))
+@pytest.mark.parametrize("name", list(surfaces.SURFACES))
 def test_surface_gradients_match_central_differences(name, rng):
-    surface = widgets.SURFACES[name]
+    surface = surfaces.SURFACES[name]
     for _ in range(5):
         point = rng.uniform(-1.5, 1.5, 2)
         numeric = numerical_gradient(lambda: surface.f(*point), point)
         assert rel_error(surface.grad(point), numeric) < 1e-7
 
 
-@pytest.mark.parametrize("name", list(widgets.SURFACES))
+@pytest.mark.parametrize("name", list(surfaces.SURFACES))
 def test_surface_minimum_is_a_stationary_point_with_value_f_min(name):
-    surface = widgets.SURFACES[name]
+    surface = surfaces.SURFACES[name]
     minimum = np.array(surface.minimum)
     assert np.allclose(surface.grad(minimum), 0)
     assert surface.f(*minimum) == surface.f_min
@@ -208,16 +209,16 @@ def test_surface_minimum_is_a_stationary_point_with_value_f_min(name):
 
 def test_sgd_trajectory_on_the_quadratic_is_the_closed_form():
     lr, steps = 0.05, 40
-    points = widgets.run_trajectory("quadratic", "SGD", lr, steps)
+    points = surfaces.run_trajectory("quadratic", "SGD", lr, steps)
     assert points.shape == (steps + 1, 2)
     factors = 1 - lr * np.array([1.0, 20.0])
-    start = np.array(widgets.SURFACES["quadratic"].start)
+    start = np.array(surfaces.SURFACES["quadratic"].start)
     assert np.allclose(points, start * factors ** np.arange(steps + 1)[:, None])
 
 
-@pytest.mark.parametrize("name", list(widgets.OPTIMIZERS))
+@pytest.mark.parametrize("name", list(surfaces.OPTIMIZERS))
 def test_run_trajectory_uses_the_course_lib_optimizer(name):
-    surface = widgets.SURFACES["rosenbrock"]
+    surface = surfaces.SURFACES["rosenbrock"]
     p = np.array(surface.start)
     expected = {"SGD": optim.SGD({"p": p}, 1e-3), "Momentum": optim.SGD({"p": p}, 1e-3, momentum=0.9),
                 "Nesterov": optim.SGD({"p": p}, 1e-3, momentum=0.9, nesterov=True),
@@ -227,32 +228,32 @@ def test_run_trajectory_uses_the_course_lib_optimizer(name):
     for _ in range(20):
         expected.step({"p": surface.grad(p)})
         path.append(p.copy())
-    assert np.array_equal(widgets.run_trajectory("rosenbrock", name, 1e-3, 20), np.array(path))
+    assert np.array_equal(surfaces.run_trajectory("rosenbrock", name, 1e-3, 20), np.array(path))
 
 
 def test_a_diverging_walk_stops_and_says_so():
     # Above 2 / 20 the steep direction of the quadratic grows by |1 - 20 lr| > 1 per step.
-    points = widgets.run_trajectory("quadratic", "SGD", 0.2, 100)
+    points = surfaces.run_trajectory("quadratic", "SGD", 0.2, 100)
     assert len(points) < 101
-    assert np.all(np.abs(points) < widgets.DIVERGED)
-    assert widgets.trajectory_summary("quadratic", points, 100) == f"diverged at step {len(points)}"
+    assert np.all(np.abs(points) < surfaces.DIVERGED)
+    assert nb03.trajectory_summary("quadratic", points, 100) == f"diverged at step {len(points)}"
 
 
 def test_saddle_sgd_stalls_where_adam_escapes():
     # The notebook's claim: at lr 0.04 SGD is still near the saddle after 100 steps, Adam is not.
-    sgd = widgets.run_trajectory("saddle", "SGD", 0.04, 100)[-1]
-    adam = widgets.run_trajectory("saddle", "Adam", 0.1, 100)[-1]
+    sgd = surfaces.run_trajectory("saddle", "SGD", 0.04, 100)[-1]
+    adam = surfaces.run_trajectory("saddle", "Adam", 0.1, 100)[-1]
     assert abs(sgd[1]) < 0.1 and abs(adam[1]) > 0.9
 
 
 def test_draw_trajectory_plots_the_walk_and_titles_how_it_ended():
     ax = Figure().subplots()
-    result = widgets.draw_trajectory(ax, surface="rosenbrock", optimizer="Adam", lr=0.1, steps=300)
-    expected = widgets.run_trajectory("rosenbrock", "Adam", 0.1, 300)
+    result = nb03.draw_trajectory(ax, surface="rosenbrock", optimizer="Adam", lr=0.1, steps=300)
+    expected = surfaces.run_trajectory("rosenbrock", "Adam", 0.1, 300)
     assert np.array_equal(result["points"], expected)
     walk = ax.lines[-1]
     assert np.array_equal(walk.get_xdata(), expected[:, 0]) and np.array_equal(walk.get_ydata(), expected[:, 1])
-    gap = widgets.SURFACES["rosenbrock"].f(*expected[-1])
+    gap = surfaces.SURFACES["rosenbrock"].f(*expected[-1])
     assert result["summary"] == f"f − f_min = {gap:.2e}"
     assert result["summary"] in ax.get_title() and "Adam" in ax.get_title()
     assert ax.get_xlabel() == "x" and ax.get_ylabel() == "y"
@@ -261,18 +262,18 @@ def test_draw_trajectory_plots_the_walk_and_titles_how_it_ended():
 def test_draw_trajectories_draws_one_walk_per_optimizer_in_its_style():
     ax = Figure().subplots()
     lrs = {"SGD": 0.05, "Adam": 0.3}
-    paths = widgets.draw_trajectories(ax, "quadratic", lrs, 50)
+    paths = nb03.draw_trajectories(ax, "quadratic", lrs, 50)
     assert set(paths) == set(lrs)
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     assert labels == ["SGD (lr 0.05)", "Adam (lr 0.3)"]
     walks = ax.lines[-2:]
     for walk, name in zip(walks, lrs):
-        assert matplotlib.colors.same_color(walk.get_color(), widgets.OPTIMIZER_STYLES[name]["color"])
+        assert matplotlib.colors.same_color(walk.get_color(), nb03.OPTIMIZER_STYLES[name]["color"])
         assert np.array_equal(walk.get_xdata(), paths[name][:, 0])
 
 
 def test_every_control_of_the_trajectory_widget_changes_the_output():
-    box = widgets.trajectory_widget()
+    box = nb03.trajectory_widget()
     assert widgets.WIDGET_CLASS in box._dom_classes
     assert [c.description for c in box.children[1:-1]] == ["surface", "optimizer", "learning rate", "steps"]
     assert_every_control_changes_the_output(box, ["rosenbrock", "Adam", 0.01, 300])

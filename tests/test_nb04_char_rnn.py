@@ -6,7 +6,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
 
-from course_lib import widgets
+from course_lib.notebook import nb04_char_rnn as nb04, widgets
 from course_lib.exercises import char_rnn as ex
 from course_lib.pretrained import load_pretrained
 from course_lib.sampling import sample
@@ -167,31 +167,31 @@ def lstm():
 
 def test_render_sample_is_the_library_sample_seeded_by_seed_plus_clicks(lstm):
     model, vocab = lstm
-    text = widgets.render_sample(model, vocab, prime="ROMEO:", length=40, temperature=0.8, seed=3, clicks=2)
+    text = nb04.render_sample(model, vocab, prime="ROMEO:", length=40, temperature=0.8, seed=3, clicks=2)
     assert text == sample(model, vocab, prime="ROMEO:", length=40, temperature=0.8, seed=5)
     assert text.startswith("ROMEO:") and len(text) == len("ROMEO:") + 40
     # The button moves the seed: a click is a new text, and the same settings are the same text.
-    again = widgets.render_sample(model, vocab, prime="ROMEO:", length=40, temperature=0.8, seed=3, clicks=3)
+    again = nb04.render_sample(model, vocab, prime="ROMEO:", length=40, temperature=0.8, seed=3, clicks=3)
     assert again != text
-    assert widgets.render_sample(model, vocab, prime="ROMEO:", length=40, temperature=0.8, seed=4, clicks=2) == again
+    assert nb04.render_sample(model, vocab, prime="ROMEO:", length=40, temperature=0.8, seed=4, clicks=2) == again
 
 
 def test_render_sample_greedy_ignores_the_seed_and_equals_top_1(lstm):
     model, vocab = lstm
-    greedy = [widgets.render_sample(model, vocab, prime="JULIET:", length=30, temperature=0, seed=s) for s in (0, 7)]
+    greedy = [nb04.render_sample(model, vocab, prime="JULIET:", length=30, temperature=0, seed=s) for s in (0, 7)]
     assert greedy[0] == greedy[1]
-    assert widgets.render_sample(model, vocab, prime="JULIET:", length=30, temperature=1.0, top_k=1, seed=9) == greedy[0]
+    assert nb04.render_sample(model, vocab, prime="JULIET:", length=30, temperature=1.0, top_k=1, seed=9) == greedy[0]
 
 
 def test_render_sample_reports_a_character_outside_the_vocabulary(lstm):
     model, vocab = lstm
-    text = widgets.render_sample(model, vocab, prime="Zoë", length=10)
+    text = nb04.render_sample(model, vocab, prime="Zoë", length=10)
     assert text.startswith("⚠") and "'ë'" in text
 
 
 def test_the_sampling_widget_redraws_on_every_control_and_the_button(lstm):
     model, vocab = lstm
-    box = widgets.sampling_widget(model, vocab, length=60)
+    box = nb04.sampling_widget(model, vocab, length=60)
     assert widgets.WIDGET_CLASS in box._dom_classes
     output = next(child for child in box.children if widgets.OUTPUT_CLASS in child._dom_classes)
     controls = {child.description: child for child in box.children if hasattr(child, "description")}
@@ -213,7 +213,7 @@ def test_the_sampling_widget_redraws_on_every_control_and_the_button(lstm):
 
 
 def test_char_grid_places_newlines_at_row_ends_and_wraps_long_lines():
-    rows, cells = widgets.char_grid("ab\ncdefg\n\nh", width=3)
+    rows, cells = nb04.char_grid("ab\ncdefg\n\nh", width=3)
     assert rows == ["ab↵", "cde", "fg↵", "↵", "h"]
     assert cells.tolist() == [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2], [2, 0], [2, 1], [2, 2], [3, 0], [4, 0]]
 
@@ -222,9 +222,9 @@ def test_draw_char_activations_colours_each_character_by_its_value():
     passage = "To be,\nor not"
     values = np.linspace(-1, 1, len(passage))
     ax = Figure().subplots()
-    drawn = widgets.draw_char_activations(ax, passage, values, title="unit 7", width=5)
+    drawn = nb04.draw_char_activations(ax, passage, values, title="unit 7", width=5)
     grid = drawn["grid"]
-    rows, cells = widgets.char_grid(passage, 5)
+    rows, cells = nb04.char_grid(passage, 5)
     assert grid.shape == (len(rows), 5)
     assert np.array_equal(grid[cells[:, 0], cells[:, 1]], values)
     assert np.isnan(grid).sum() == grid.size - len(passage)  # every other cell is empty
@@ -242,9 +242,9 @@ def test_each_glyph_sits_in_its_own_cell(passage):
     # must lie inside that character's cell, however far along the row it is.
     ax = Figure().subplots()
     values = np.zeros(len(passage))
-    widgets.draw_char_activations(ax, passage, values, title="", width=10, colorbar=False)
+    nb04.draw_char_activations(ax, passage, values, title="", width=10, colorbar=False)
     (patch,) = ax.patches
-    row, col = widgets.char_grid(passage, 10)[1][-1]
+    row, col = nb04.char_grid(passage, 10)[1][-1]
     last_glyph = patch.get_path().to_polygons()[-1]  # W and M are drawn as one closed outline
     (x0, y0), (x1, y1) = last_glyph.min(axis=0), last_glyph.max(axis=0)
     assert col - 0.5 <= x0 < x1 <= col + 0.5
@@ -255,7 +255,7 @@ def test_each_glyph_sits_in_its_own_cell(passage):
 def test_draw_char_activations_refuses_a_value_count_that_does_not_match():
     ax = Figure().subplots()
     with pytest.raises(ValueError, match="one per character"):
-        widgets.draw_char_activations(ax, "abc", np.zeros(4), title="x")
+        nb04.draw_char_activations(ax, "abc", np.zeros(4), title="x")
 
 
 def test_the_activation_widget_redraws_on_the_unit_and_the_state():
@@ -263,7 +263,7 @@ def test_the_activation_widget_redraws_on_the_unit_and_the_state():
     passage = "ROMEO:\nBut soft!"
     states = {"cell tanh(c)": np.tanh(rng.standard_normal((len(passage), 4))),
               "hidden h": np.tanh(rng.standard_normal((len(passage), 4)))}
-    box = widgets.activation_widget(passage, states, unit=1, figsize=(4, 2))
+    box = nb04.activation_widget(passage, states, unit=1, figsize=(4, 2))
     image = next(child for child in box.children if widgets.OUTPUT_CLASS in child._dom_classes)
     controls = {child.description: child for child in box.children if hasattr(child, "description")}
     assert controls["hidden unit"].max == 3

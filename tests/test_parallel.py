@@ -1,4 +1,4 @@
-"""ShardedLoss (course_lib.parallel): the same loss and gradients as one process, up to rounding."""
+"""ShardedLoss (course_lib.training.parallel): the same loss and gradients as one process, up to rounding."""
 
 import gc
 import multiprocessing
@@ -10,7 +10,7 @@ import pytest
 
 from course_lib.models import SequenceClassifier
 from course_lib.optim import Adam
-from course_lib.parallel import ShardedLoss
+from course_lib.training.parallel import ShardedLoss
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import matplotlib as mpl
 import pytest
 
-from course_lib import plots
+from course_lib.notebook import style as plots
 
 
 def test_the_colour_cycle_is_okabe_ito():

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from course_lib import cli
-from course_lib.batching import train_val_split
-from course_lib.datasets import load_tinyshakespeare
+from course_lib.data.batching import train_val_split
+from course_lib.data.datasets import load_tinyshakespeare
 from course_lib.models import CharRNN
 from course_lib.pretrained import available, load_pretrained
 from course_lib.sampling import sample

@@ -7,7 +7,7 @@ import pytest
 from course_lib.activations import softmax
 from course_lib.models import CharRNN
 from course_lib.sampling import probabilities, sample
-from course_lib.vocab import CharVocab
+from course_lib.data.vocab import CharVocab
 from test_training import Bigram
 
 pytestmark = pytest.mark.filterwarnings("error")

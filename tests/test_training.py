@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from course_lib import schedules
-from course_lib.batching import num_stream_batches, stream_batches
+from course_lib.data.batching import num_stream_batches, stream_batches
 from course_lib.losses import softmax_cross_entropy
-from course_lib.metrics import accuracy
+from course_lib.training.metrics import accuracy
 from course_lib.models import CharRNN, SequenceClassifier
-from course_lib.optim import SGD, Adam, clip_grad_norm
+from course_lib.optim import SGD, Adam, clip_grad_norm, global_norm
 from course_lib.training import (History, NonFiniteError, TruncatedBPTT, evaluate_classifier,
-                                 evaluate_lm, fit, global_norm)
+                                 evaluate_lm, fit)
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -394,7 +394,7 @@ def test_tbptt_reset_every_resets_on_its_chunks_and_each_epoch(reset_every):
 
 @pytest.mark.parametrize("reset_every", [0, -2, 1.5, True, "3"])
 def test_tbptt_reset_every_must_be_a_positive_integer(reset_every):
-    with pytest.raises(ValueError, match="reset_every: expected None or an integer >= 1"):
+    with pytest.raises(ValueError, match="reset_every: expected an integer >= 1"):
         TruncatedBPTT(Bigram(7), TEXT_IDS[:400], batch_size=3, seq_len=20, reset_every=reset_every)
 
 

@@ -1,4 +1,4 @@
-"""course_lib.vocab.CharVocab: sorted ids, round trips, clear errors, checkpoint form."""
+"""course_lib.data.vocab.CharVocab: sorted ids, round trips, clear errors, checkpoint form."""
 
 import os
 import subprocess
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course_lib.vocab import CharVocab
+from course_lib.data.vocab import CharVocab
 
 REPO = Path(__file__).resolve().parent.parent
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n"
@@ -28,7 +28,7 @@ def test_order_does_not_depend_on_the_hash_seed():
     # A set of strings iterates in an order that changes with PYTHONHASHSEED; the
     # vocabulary must not. Build it in two interpreters with different seeds.
     code = (
-        "from course_lib.vocab import CharVocab;"
+        "from course_lib.data.vocab import CharVocab;"
         "text = ''.join(chr(c) for c in range(1200, 32, -7));"
         "vocab = CharVocab.from_text(text);"
         "print([ord(c) for c in vocab.chars], vocab.encode(text[:20]).tolist())"

@@ -21,6 +21,6 @@ Writing a checker: decorate a function with :func:`checker`; inside, call :func:
 for each condition, and return a short sentence saying what passed.
 """
 
-from course_lib.exercises._feedback import Feedback, checker, expect, expect_close
+from ._feedback import Feedback, checker, expect, expect_close
 
 __all__ = ["Feedback", "checker", "expect", "expect_close"]

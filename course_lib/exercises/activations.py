@@ -7,9 +7,9 @@ Each ``check_*`` runs the learner's answer on its own cases and returns a
 
 import numpy as np
 
-from course_lib.activations import log_softmax, softmax
-from course_lib.exercises._feedback import checker, expect, expect_close
-from course_lib.losses import softmax_cross_entropy
+from ..activations import log_softmax, softmax
+from ._feedback import checker, expect, expect_close
+from ..losses import softmax_cross_entropy
 
 __all__ = [
     "check_stable_tanh",

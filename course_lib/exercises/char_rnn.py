@@ -2,7 +2,7 @@
 
 Each ``check_*`` runs the learner's answer on its own cases and returns a
 :class:`~course_lib.exercises.Feedback`; it never raises. The right answers come from
-the library the notebook uses: ``course_lib.metrics``, ``course_lib.sampling``,
+the library the notebook uses: ``course_lib.training.metrics``, ``course_lib.sampling``,
 ``course_lib.minchar`` and ``course_lib.models``.
 """
 
@@ -10,12 +10,12 @@ import math
 
 import numpy as np
 
-from course_lib.exercises._feedback import checker, expect, expect_close
-from course_lib.metrics import bits_per_char, perplexity
-from course_lib.minchar import MinCharRNN
-from course_lib.models import CharRNN
-from course_lib.sampling import probabilities, sample
-from course_lib.vocab import CharVocab
+from ._feedback import checker, expect, expect_close
+from ..training.metrics import bits_per_char, perplexity
+from ..minchar import MinCharRNN
+from ..models import CharRNN
+from ..sampling import probabilities, sample
+from ..data.vocab import CharVocab
 
 __all__ = [
     "check_bits_and_perplexity",

@@ -8,9 +8,9 @@ reference functions below (``adamw_reference``), which the tests compare with Py
 
 import numpy as np
 
-from course_lib import optim
-from course_lib.exercises._feedback import checker, expect, expect_close
-from course_lib.widgets import SURFACES
+from .. import optim
+from ._feedback import checker, expect, expect_close
+from ..surfaces import SURFACES
 
 __all__ = [
     "check_max_stable_lr",

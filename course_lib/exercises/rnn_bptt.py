@@ -7,9 +7,9 @@ Each ``check_*`` runs the learner's answer on its own cases and returns a
 
 import numpy as np
 
-from course_lib.exercises._feedback import checker, expect, expect_close
-from course_lib.gradcheck import numerical_gradient
-from course_lib.rnn import RNNStepCache, rnn_backward, rnn_forward, rnn_step_backward
+from ._feedback import checker, expect, expect_close
+from ..gradcheck import numerical_gradient
+from ..rnn import RNNStepCache, rnn_backward, rnn_forward, rnn_step_backward
 
 __all__ = [
     "check_to_row_form",

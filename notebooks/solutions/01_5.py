@@ -1,6 +1,6 @@
 from course_lib.exercises import activations as ex
 from course_lib import losses
-from course_lib.plots import OKABE_ITO
+from course_lib.notebook.style import OKABE_ITO
 import matplotlib.pyplot as plt
 import numpy as np
 

@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
 
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
 
-from course_lib.plots import use_course_style  # noqa: E402
+from course_lib.notebook.style import use_course_style  # noqa: E402
 
 
 def output_path(script, argv=None):

@@ -6,7 +6,7 @@
 One panel per pattern: one-to-one, one-to-many, many-to-one, many-to-many (aligned) and
 encoder-decoder. Inputs are drawn at the bottom, hidden states in the middle, outputs at
 the top; time runs left to right, and each horizontal arrow is the same recurrent weight
-matrix applied again. Colours are the course's Okabe-Ito palette (course_lib.plots).
+matrix applied again. Colours are the course's Okabe-Ito palette (course_lib.notebook.style).
 
 The output is byte-for-byte the same on every run with the same matplotlib: nothing is
 random, and the PNG carries no timestamp or software tag.
@@ -17,7 +17,7 @@ from _figure import output_path, save  # sets the file-only backend, puts course
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from course_lib.plots import OKABE_ITO
+from course_lib.notebook.style import OKABE_ITO
 
 INPUT_COLOUR, OUTPUT_COLOUR, HIDDEN_COLOUR = OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2]
 BOX = 0.62  # side of a box, in time steps

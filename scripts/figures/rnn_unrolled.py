@@ -8,7 +8,7 @@ Left, the network as it is written: one cell whose state feeds back into itself 
 copy of the cell per step, every copy using the *same* ``W_x``, ``W_h`` and ``W_y``
 (parameter sharing). Dashed arrows run backwards: the gradient of the loss reaches
 ``h_t`` from the loss at step t and from the step after it, which is backpropagation
-through time. Colours are the course's Okabe-Ito palette (course_lib.plots), as in
+through time. Colours are the course's Okabe-Ito palette (course_lib.notebook.style), as in
 img/rnn_types.png.
 
 The output is byte-for-byte the same on every run with the same matplotlib: nothing is
@@ -20,7 +20,7 @@ from _figure import output_path, save  # sets the file-only backend, puts course
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from course_lib.plots import OKABE_ITO
+from course_lib.notebook.style import OKABE_ITO
 
 INPUT_COLOUR, LOSS_COLOUR, HIDDEN_COLOUR = OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2]
 GRADIENT_COLOUR = OKABE_ITO[5]  # vermillion: the backward pass

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ._checks import check_shape
+from .._checks import check_count, check_shape
 
 
 def bits_per_char(nats):
@@ -105,8 +105,7 @@ def confusion_matrix(y_true, y_pred, num_classes):
       correct predictions, ``M.sum(1)`` the class counts and ``M.trace() / M.sum()``
       the accuracy.
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-        raise ValueError(f"num_classes: expected a positive integer, got {num_classes!r}")
+    check_count("num_classes", num_classes)
     y_true = _labels("y_true", y_true, num_classes)
     y_pred = _labels("y_pred", y_pred, num_classes)
     check_shape("y_pred", y_pred, y_true.shape)

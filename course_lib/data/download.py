@@ -1,4 +1,4 @@
-"""The course's datasets: where each file comes from, how it is checked, how it is read.
+"""The course's data files: where each comes from, how it is checked, where it lands.
 
 Two datasets, five files:
 
@@ -29,18 +29,20 @@ change them. Use absolute paths: a relative one is taken from the current direct
 which is the notebook's own folder inside Jupyter.
 """
 
-import gzip
 import os
 import shutil
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pooch
 
 DATA_DIR_ENV = "COURSE_DATA_DIR"
 MIRROR_ENV = "COURSE_DATA_MIRROR"
+# The repository root when course_lib runs from a checkout: this file is
+# <root>/course_lib/data/download.py (a test holds this to where the file is).
+_CHECKOUT = Path(__file__).resolve().parents[2]
+# What every DataFileError ends with.
+FIX = "If it is a downloaded dataset file, delete it and run again to re-download it."
 
 
 class DataFileError(ValueError):
@@ -107,11 +109,6 @@ FILES = {
     ),
 }
 
-MNIST_FILES = {
-    "train": ("mnist/train-images-idx3-ubyte.gz", "mnist/train-labels-idx1-ubyte.gz"),
-    "test": ("mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz"),
-}
-
 
 # ----------------------------------------------------------------------------------
 # Where files go, where they come from
@@ -128,9 +125,8 @@ def resolve_data_dir(path=None):
     if path is None:
         path = os.environ.get(DATA_DIR_ENV) or None
     if path is None:
-        checkout = Path(__file__).resolve().parent.parent
-        if (checkout / "pyproject.toml").is_file():
-            path = checkout / "data"
+        if (_CHECKOUT / "pyproject.toml").is_file():
+            path = _CHECKOUT / "data"
         else:
             path = pooch.os_cache("course_lib")
     return Path(path).expanduser().resolve()
@@ -290,162 +286,3 @@ def fetch(name, *, data_dir=None, mirror=None, base_url=None, progressbar=True):
             f"again, or set {MIRROR_ENV} to a directory that holds {name}."
         ) from exc
     return Path(path)
-
-
-# ----------------------------------------------------------------------------------
-# The IDX format
-# ----------------------------------------------------------------------------------
-
-# IDX (http://yann.lecun.com/exdb/mnist/, bottom of the page): a 4-byte magic number
-# 0x00 0x00 <dtype code> <number of dimensions>, then each dimension as a big-endian
-# uint32, then the values, big-endian, in C order.
-IDX_DTYPES = {
-    0x08: np.dtype("u1"),
-    0x09: np.dtype("i1"),
-    0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"),
-    0x0D: np.dtype(">f4"),
-    0x0E: np.dtype(">f8"),
-}
-
-_FIX = "If it is a downloaded dataset file, delete it and run again to re-download it."
-
-
-def parse_idx(data, source="<bytes>"):
-    """Parse the bytes of an (uncompressed) IDX file into an array.
-
-    Args:
-        data: the file's bytes.
-        source: the file's name, for error messages.
-
-    Returns:
-        A writable array in native byte order, of the shape and type the header
-        gives, e.g. uint8 ``(60000, 28, 28)`` for MNIST training images.
-
-    Raises:
-        DataFileError: bad magic number, unknown dtype code, header or payload
-            shorter or longer than the header says.
-    """
-
-    def bad(what):
-        return DataFileError(f"{source}: not a valid IDX file: {what}. {_FIX}")
-
-    if len(data) < 4:
-        raise bad(f"{len(data)} bytes is too short for the 4-byte magic number")
-    zero0, zero1, code, ndim = data[0], data[1], data[2], data[3]
-    if zero0 != 0 or zero1 != 0:
-        raise bad(f"magic number starts with 0x{zero0:02x} 0x{zero1:02x}, expected 0x00 0x00")
-    if code not in IDX_DTYPES:
-        known = ", ".join(f"0x{c:02x}" for c in IDX_DTYPES)
-        raise bad(f"unknown dtype code 0x{code:02x} in the magic number (known: {known})")
-    if ndim == 0:
-        raise bad("the magic number says 0 dimensions")
-    header_len = 4 + 4 * ndim
-    if len(data) < header_len:
-        raise bad(f"header truncated: {ndim} dimensions need {header_len} bytes, file has {len(data)}")
-    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    dtype = IDX_DTYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    payload = len(data) - header_len
-    if payload != expected:
-        problem = "truncated" if payload < expected else "extra bytes at the end"
-        raise bad(
-            f"the header says shape {shape} of {dtype.name} ({expected:,} bytes of data), "
-            f"the file has {payload:,} bytes of data ({problem})"
-        )
-    array = np.frombuffer(data, dtype=dtype, offset=header_len).reshape(shape)
-    # A copy in native byte order: writable (frombuffer on bytes is read-only), and
-    # big-endian values would make every later operation convert them again.
-    return array.astype(dtype.newbyteorder("="))
-
-
-def read_idx(path):
-    """Read an IDX file, gzip-compressed or not (told apart by content, not by name).
-
-    Returns:
-        The array, as :func:`parse_idx`.
-
-    Raises:
-        DataFileError: the file is a damaged gzip stream or not a valid IDX file.
-    """
-    path = Path(path)
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":  # gzip's magic number
-        try:
-            data = gzip.decompress(data)
-        except (EOFError, OSError, zlib.error) as exc:
-            # EOFError: the stream ends early (truncated); BadGzipFile (an OSError)
-            # and zlib.error: corrupt bytes.
-            raise DataFileError(f"{path}: damaged gzip data ({exc}). {_FIX}") from exc
-    return parse_idx(data, source=str(path))
-
-
-# ----------------------------------------------------------------------------------
-# The datasets
-# ----------------------------------------------------------------------------------
-
-
-def load_mnist(split="train", *, data_dir=None, mirror=None, base_url=None, progressbar=True):
-    """MNIST images and labels, fetched on first use.
-
-    Args:
-        split: ``"train"`` (60,000 digits) or ``"test"`` (10,000).
-        data_dir, mirror, base_url, progressbar: passed to :func:`fetch`.
-
-    Returns:
-        images: uint8 ``(n, 28, 28)``, 0 = background, 255 = ink; see
-            :func:`scale_pixels` for floats in [0, 1].
-        labels: int64 ``(n,)``, digits 0-9. int64, not the file's uint8, because
-            uint8 arithmetic wraps around silently (``np.uint8(0) - 1 == 255``).
-    """
-    if split not in MNIST_FILES:
-        raise ValueError(f"split must be one of {sorted(MNIST_FILES)}, got {split!r}")
-    paths = [
-        fetch(name, data_dir=data_dir, mirror=mirror, base_url=base_url, progressbar=progressbar)
-        for name in MNIST_FILES[split]
-    ]
-    images, labels = (read_idx(p) for p in paths)
-
-    def bad(path, what):
-        return DataFileError(f"{path}: {what}. {_FIX}")
-
-    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise bad(paths[0], f"expected uint8 images (n, 28, 28), got {images.dtype} {images.shape}")
-    if labels.dtype != np.uint8 or labels.ndim != 1:
-        raise bad(paths[1], f"expected uint8 labels (n,), got {labels.dtype} {labels.shape}")
-    if len(labels) != len(images):
-        raise bad(paths[1], f"{len(labels)} labels for {len(images)} images in {paths[0]}")
-    if labels.size and labels.max() > 9:
-        raise bad(paths[1], f"label {labels.max()} is not a digit 0-9")
-    return images, labels.astype(np.int64)
-
-
-def scale_pixels(images, dtype=np.float32):
-    """uint8 pixels 0..255 -> floats in [0, 1], same shape. float32 unless asked."""
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        raise ValueError(f"images: expected uint8 pixels, got dtype {images.dtype}")
-    return images.astype(dtype) / 255  # a Python int keeps float32 float32
-
-
-def load_tinyshakespeare(*, data_dir=None, mirror=None, base_url=None, progressbar=True):
-    """The tiny-shakespeare corpus as one ``str`` of 1,115,394 characters.
-
-    Args: passed to :func:`fetch`.
-    """
-    path = fetch(
-        "tinyshakespeare/input.txt",
-        data_dir=data_dir,
-        mirror=mirror,
-        base_url=base_url,
-        progressbar=progressbar,
-    )
-    # Bytes, decoded: reading in text mode would translate newlines, and the
-    # character count must be the file's.
-    return path.read_bytes().decode("utf-8")
-
-
-if __name__ == "__main__":
-    # python -m course_lib.datasets: fetch everything now (e.g. before going offline).
-    for _name in FILES:
-        print(fetch(_name))

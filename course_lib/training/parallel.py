@@ -9,9 +9,8 @@ whole forward and backward pass on its shard, and the gradients are averaged.
 Why processes and not threads: NumPy releases Python's GIL inside each call, but takes it
 back between calls, and an LSTM step is hundreds of short calls. Two threads keep handing
 the GIL to each other, and each hand-over waits for the operating system to wake the
-other thread. Measured on a 2-core VM (MNIST's LSTM, hidden 128, batch 128 in two
-shards of 64): one shard alone 9.7 ms; the two shards in two threads 11.0 ms, in two
-processes 9.9 ms. So the first shard runs in the calling process and every other shard
+other thread (``docs/benchmarks.md`` has the measurements: two threads were slower than
+two processes by about 10%). So the first shard runs in the calling process and every other shard
 in a worker process of its own, started once and kept for every later call. Workers are
 started with ``spawn`` (a fresh Python that imports what it needs), which works the same
 on Linux, macOS and Windows and inside Jupyter, with two rules: the model's class must
@@ -38,6 +37,7 @@ are fixed, so the same inputs always give the same bits. Only for losses that ar
 over independent examples: not for anything that couples examples within a batch.
 """
 
+import math
 import multiprocessing
 import os
 import pickle
@@ -47,10 +47,59 @@ import weakref
 
 import numpy as np
 
+from .._checks import check_count
+from .._scratch import keep_freed_memory
+
 _ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 _START_HINT = ("the model must pickle and its class be importable from a module (a class "
                "defined in a notebook cell is not), and a script must create the ShardedLoss "
                "under `if __name__ == \"__main__\":`")
+
+
+def usable_cpus(cgroup_root="/sys/fs/cgroup"):
+    """How many CPUs this process may actually use: at least 1.
+
+    Not ``os.cpu_count()``, which counts the host's CPUs: a container on Binder or
+    Kubernetes sees all of them but may use only a few. Here: the CPUs of the process's
+    affinity mask (``taskset``, ``docker --cpuset-cpus``), capped by a CPU quota of its
+    cgroup (``docker --cpus``, a Kubernetes CPU limit), rounded down.
+
+    Args:
+        cgroup_root: where the cgroup file system is mounted (a test points it elsewhere).
+    """
+    try:
+        count = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call
+        count = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota(cgroup_root)
+    if quota is not None:
+        count = min(count, math.floor(quota))
+    return max(1, count)
+
+
+def _cgroup_cpu_quota(root):
+    """The cgroup's CPU limit in CPUs (e.g. 1.5), or None where there is none."""
+    def read(path):
+        try:
+            with open(path) as f:
+                return f.read().split()
+        except OSError:
+            return None
+    # cgroup v2: "<quota> <period>" or "max <period>", in the process's own cgroup.
+    own = ""  # the process's cgroup, from the line "0::<path>" (only under the real root)
+    if root == "/sys/fs/cgroup":
+        own = next((line[3:] for line in read("/proc/self/cgroup") or [] if line.startswith("0::")), "")
+    for folder in dict.fromkeys([os.path.join(root, own.lstrip("/")), root]):
+        fields = read(os.path.join(folder, "cpu.max"))
+        if fields and len(fields) == 2:
+            return None if fields[0] == "max" else int(fields[0]) / int(fields[1])
+    # cgroup v1: a quota of -1 means none.
+    for folder in ("cpu", "cpu,cpuacct"):
+        quota = read(os.path.join(root, folder, "cpu.cfs_quota_us"))
+        period = read(os.path.join(root, folder, "cpu.cfs_period_us"))
+        if quota and period and int(quota[0]) > 0:
+            return int(quota[0]) / int(period[0])
+    return None
 
 
 class ShardedLoss:
@@ -63,12 +112,12 @@ class ShardedLoss:
             gradients keyed like ``params``. It is sent to the workers once (see the
             module doc for what that asks of it); its ``params`` before every call.
             Dropout is refused: the shards would need one random generator between them.
-        workers: shards, and processes (the caller's own included); the number of cores
-            is the natural choice.
+        workers: shards, and processes (the caller's own included). None: one per CPU
+            this process may use (:func:`usable_cpus`), which is the natural choice.
 
     Use it where you would call ``model.loss``::
 
-        loss_and_grads = ShardedLoss(model, workers=2)
+        loss_and_grads = ShardedLoss(model)
         loss, grads = loss_and_grads(x, y)
 
     The workers start on the first call (a fraction of a second), and again when a batch
@@ -79,9 +128,8 @@ class ShardedLoss:
     collected or the program ends.
     """
 
-    def __init__(self, model, workers=2):
-        if not isinstance(workers, (int, np.integer)) or isinstance(workers, bool) or workers < 1:
-            raise ValueError(f"workers: expected an integer >= 1, got {workers!r}")
+    def __init__(self, model, workers=None):
+        workers = usable_cpus() if workers is None else check_count("workers", workers)
         if not (isinstance(getattr(model, "params", None), dict) and callable(getattr(model, "loss", None))):
             raise ValueError(f"model: expected an object with a params dict and a loss(x, y) method, "
                              f"got {type(model).__name__}")
@@ -270,6 +318,7 @@ def _serve(conn, model_bytes, params_buffer, layout, x_buffer, grads_buffer):
     # Ctrl-C in a terminal (or Jupyter's interrupt) reaches the whole process group: the
     # caller handles it, and stops the workers if it must.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    keep_freed_memory()  # a process of the course's own: fresh arrays without page faults
     try:
         model = pickle.loads(model_bytes)
     except Exception as error:

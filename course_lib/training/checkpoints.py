@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .training import History
-from .vocab import CharVocab
+from .. import models
+from ..data.vocab import CharVocab
+from .loop import History
 
 FORMAT = "course_lib.checkpoint"
 VERSION = 1
@@ -54,7 +55,7 @@ class Checkpoint:
 
     Attributes:
         model: the model holding the loaded weights (the one passed in, or a new one).
-        vocab: the :class:`~course_lib.vocab.CharVocab` saved with it, or None.
+        vocab: the :class:`~course_lib.data.vocab.CharVocab` saved with it, or None.
         optimizer: the optimizer passed in, its state restored, or None.
         history: the :class:`~course_lib.training.History` saved with it, or None.
         step: the number of training steps taken when it was saved.
@@ -96,7 +97,7 @@ def save_checkpoint(path, model, vocab=None, optimizer=None, history=None, extra
         path: the file to write (used as given: add ``.npz`` yourself). An existing
             file is replaced only once the new one is complete.
         model: has ``config`` (a JSON-able dict) and ``params`` (dict name -> array).
-        vocab: the :class:`~course_lib.vocab.CharVocab` of a character model.
+        vocab: the :class:`~course_lib.data.vocab.CharVocab` of a character model.
         optimizer: a :mod:`course_lib.optim` optimizer built on ``model.params``.
         history: the :class:`~course_lib.training.History` of the run.
         extra: dict name -> array, number or string (no Python objects).
@@ -185,8 +186,6 @@ def _differences(saved, current):
 
 
 def _model_class(path, config):
-    from . import models  # here, not at the top: models imports more than a checkpoint needs
-
     cls = getattr(models, str(config.get("model")), None)
     if cls is None:
         raise CheckpointError(f"{path}: config names model {config.get('model')!r}, which course_lib.models "

@@ -2,7 +2,7 @@
 
 Each notebook calls :func:`use_course_style` once, in its first cell::
 
-    from course_lib.plots import use_course_style
+    from course_lib.notebook.style import use_course_style
     use_course_style()
 
 - Colours come from the Okabe–Ito palette (Okabe & Ito, *Color Universal Design*, 2008),

@@ -21,7 +21,7 @@ not for resuming.
 
 from importlib import resources
 
-from .checkpoints import load_checkpoint
+from ..training.checkpoints import load_checkpoint
 
 __all__ = ["available", "load_pretrained"]
 
@@ -39,7 +39,7 @@ def available():
 
 
 def load_pretrained(name="shakespeare_lstm"):
-    """Load a shipped checkpoint: a :class:`~course_lib.checkpoints.Checkpoint`.
+    """Load a shipped checkpoint: a :class:`~course_lib.training.checkpoints.Checkpoint`.
 
     Args:
         name: one of :func:`available`.

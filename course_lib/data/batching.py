@@ -16,13 +16,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import check_ndim
-
-
-def _positive_int(name, value):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-    return int(value)
+from .._checks import check_count, check_ndim
 
 
 def _stream_layout(n_ids, batch_size, seq_len, offset, drop_last):
@@ -43,8 +37,8 @@ def _stream_layout(n_ids, batch_size, seq_len, offset, drop_last):
 def num_stream_batches(n_ids, batch_size, seq_len, *, offset=0, drop_last=True):
     """How many chunks :func:`stream_batches` yields for ``n_ids`` ids (for a
     progress bar or a learning-rate schedule)."""
-    batch_size = _positive_int("batch_size", batch_size)
-    seq_len = _positive_int("seq_len", seq_len)
+    batch_size = check_count("batch_size", batch_size)
+    seq_len = check_count("seq_len", seq_len)
     _, full, rest = _stream_layout(n_ids, batch_size, seq_len, offset, drop_last)
     return full + (1 if rest else 0)
 
@@ -96,8 +90,8 @@ def stream_batches(ids, batch_size, seq_len, *, offset=0, drop_last=True):
     check_ndim("ids", ids, 1, "(L,)")
     if not np.issubdtype(ids.dtype, np.integer):
         raise ValueError(f"ids: expected integer ids, got dtype {ids.dtype}")
-    batch_size = _positive_int("batch_size", batch_size)
-    seq_len = _positive_int("seq_len", seq_len)
+    batch_size = check_count("batch_size", batch_size)
+    seq_len = check_count("seq_len", seq_len)
     if not isinstance(offset, numbers.Integral) or not 0 <= offset < len(ids):
         raise ValueError(f"offset: expected an integer in [0, {len(ids)}), got {offset!r}")
     stream_len, full, rest = _stream_layout(len(ids), batch_size, seq_len, offset, drop_last)
@@ -137,7 +131,7 @@ def minibatches(X, y, batch_size, *, rng=None, shuffle=True, drop_last=False):
         raise ValueError(
             f"X and y: expected the same number of rows, got shapes {X.shape} and {y.shape}"
         )
-    batch_size = _positive_int("batch_size", batch_size)
+    batch_size = check_count("batch_size", batch_size)
     n = len(X)
     if shuffle:
         if rng is None:

@@ -9,7 +9,7 @@ Set the environment variable ``COURSE_MODE`` before starting Jupyter (or pytest)
 A notebook picks its sizes with :func:`by_mode`, never with an ``if`` on the mode, so
 the difference between the two runs is visible on one line::
 
-    from course_lib.config import by_mode
+    from course_lib.notebook.modes import by_mode
 
     num_steps = by_mode(full=5000, ci=50)
 

@@ -11,7 +11,7 @@ Made for an instructor: train before class, sample in the lecture. ``sample`` an
 (:mod:`course_lib.pretrained`, made by this command; its README gives the command).
 
 What ``train`` writes to ``--out`` is a resumable checkpoint
-(:mod:`course_lib.checkpoints`, an ``.npz`` read with ``allow_pickle=False``): the
+(:mod:`course_lib.training.checkpoints`, an ``.npz`` read with ``allow_pickle=False``): the
 weights, the vocabulary, the optimizer state, the history, the position in the text
 and the hidden state carried there, the run's settings and the commands that made it.
 ``--resume`` restores all of it, so a run that was stopped continues exactly as if it
@@ -48,16 +48,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .batching import train_val_split
-from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from .datasets import FILES, DataFileError, DownloadError, fetch, load_tinyshakespeare
-from .metrics import bits_per_char, perplexity
-from .models import CELLS, CharRNN
-from .optim import SGD, Adagrad, Adam, RMSprop
-from .sampling import sample
-from .schedules import constant, cosine, warmup
-from .training import NonFiniteError, TruncatedBPTT, evaluate_lm, fit
-from .vocab import CharVocab
+from ..data.batching import train_val_split
+from ..training.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from ..data.datasets import load_tinyshakespeare
+from ..data.download import FILES, DataFileError, DownloadError, fetch
+from ..training.metrics import bits_per_char, perplexity
+from ..cells import CELLS
+from ..models import CharRNN
+from ..optim import SGD, Adagrad, Adam, RMSprop
+from ..sampling import sample
+from ..schedules import constant, cosine, warmup
+from ..training import NonFiniteError, TruncatedBPTT, evaluate_lm, fit
+from ..data.vocab import CharVocab
 
 PROG = "python -m course_lib"
 SHAKESPEARE = "shakespeare"
@@ -128,7 +130,7 @@ def _add(parser, flag, dest, help, **kwargs):
 
 
 def _version():
-    from . import __version__  # here: course_lib/__init__.py sets it after its imports
+    from .. import __version__  # here: course_lib/__init__.py sets it after its imports
 
     return __version__
 
@@ -176,7 +178,7 @@ def build_parser():
                f"  {PROG} train --resume char_rnn.npz --minutes 20")
     g = train.add_argument_group("data")
     _add(g, "--data", "data", f"'{SHAKESPEARE}' (tiny-shakespeare, 1.1 MB; fetched once, see "
-         "course_lib.datasets) or the path of a UTF-8 text file", metavar="shakespeare|PATH.txt")
+         "course_lib.data) or the path of a UTF-8 text file", metavar="shakespeare|PATH.txt")
     _add(g, "--val-fraction", "val_fraction", "the last this fraction of the text is the validation "
          "part", type=fraction, metavar="F")
     g = train.add_argument_group("model")
@@ -385,7 +387,7 @@ def _run_settings(ckpt):
 
 
 def _default_checkpoint(parser, flag="--checkpoint"):
-    from .pretrained import load_pretrained
+    from ..pretrained import load_pretrained
 
     try:
         return load_pretrained()

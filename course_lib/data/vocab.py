@@ -17,7 +17,7 @@ print gibberish.
 
 import numpy as np
 
-from ._checks import check_ndim
+from .._checks import check_ndim
 
 
 def _code_points(text):

@@ -19,7 +19,7 @@ and the step function (hidden state carried from chunk to chunk)::
                   validate=lambda: evaluate_lm(model, val_ids), val_every=200)
     plt.plot(history.step, history.loss); plt.plot(history.val_step, history.val_loss)
 
-Checkpoints (:mod:`course_lib.checkpoints`): everything the loop depends on is in the
+Checkpoints (:mod:`course_lib.training.checkpoints`): everything the loop depends on is in the
 model, the optimizer, the history and the batch source. Save them now and then, e.g.
 from the callback; after loading them, ``fit`` continues exactly as if never
 interrupted (same weights, bit for bit)::
@@ -34,15 +34,13 @@ interrupted (same weights, bit for bit)::
 """
 
 import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from .activations import log_softmax
-from .batching import stream_batches
-from .optim import clip_grad_norm
+from .._checks import check_count
+from ..optim import clip_grad_norm, global_norm
 
 
 _END = object()  # what next(batches, _END) returns when the batches run out
@@ -135,16 +133,6 @@ class History:
         return cls(**lists, stop_reason=str(arrays.get("stop_reason", "")))
 
 
-def global_norm(grads):
-    """The L2 norm of all gradients together, as a float (what ``clip_grad_norm`` returns).
-
-    ``inf`` if an entry is infinite or the sum of squares overflows, ``nan`` if an entry
-    is NaN; no warning, :func:`fit` reports it.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        return float(np.linalg.norm([np.linalg.norm(g) for g in grads.values()]))
-
-
 def _raise_for_gradients(step, grads, grad_norm, history):
     """The gradient norm is not finite: find and name the culprit (only then: costly)."""
     for name, g in grads.items():
@@ -219,8 +207,8 @@ def fit(step_fn, batches, optimizer, *, num_steps, schedule=None, clip_norm=None
             grad_norm = global_norm(grads)  # one number: cheap to check every step
             if not np.isfinite(grad_norm):
                 _raise_for_gradients(step, grads, grad_norm, history)
-            if clip_norm is not None:  # computes the norm again: a pass over the
-                clip_grad_norm(grads, clip_norm)  # gradients, tiny next to a step
+            if clip_norm is not None:
+                clip_grad_norm(grads, clip_norm, total_norm=grad_norm)
             optimizer.step(grads)
             history.step.append(step)
             history.loss.append(float(loss))
@@ -252,9 +240,8 @@ def fit(step_fn, batches, optimizer, *, num_steps, schedule=None, clip_norm=None
 
 
 def _check_fit_args(num_steps, start_step, history, validate, val_every, patience, clip_norm):
-    for name, value, low in (("num_steps", num_steps, 1), ("start_step", start_step, 0)):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-            raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
+    check_count("num_steps", num_steps)
+    check_count("start_step", start_step, minimum=0)
     if history.step and start_step != history.next_step:
         raise ValueError(
             f"start_step={start_step}, but the history given continues at step "
@@ -262,174 +249,9 @@ def _check_fit_args(num_steps, start_step, history, validate, val_every, patienc
     if start_step >= num_steps:
         raise ValueError(f"start_step={start_step} leaves no step to take before num_steps={num_steps}")
     for name, value in (("val_every", val_every), ("patience", patience)):
-        if value is not None and (not isinstance(value, numbers.Integral) or value < 1):
-            raise ValueError(f"{name}: expected a positive integer or None, got {value!r}")
+        if value is not None:
+            check_count(name, value)
         if value is not None and validate is None:
             raise ValueError(f"{name}={value} needs a validate function")
     if clip_norm is not None and not clip_norm > 0:
         raise ValueError(f"clip_norm: expected a number > 0 or None, got {clip_norm!r}")
-
-
-# --- Character-level language models ----------------------------------------------------
-
-def _state_to_arrays(state):
-    """A model's recurrent state (list per layer of ``h`` or ``(h, c)``) -> flat dict."""
-    arrays = {}
-    for layer, s in enumerate(state):
-        if isinstance(s, tuple):
-            for j, a in enumerate(s):
-                arrays[f"state/{layer}/{j}"] = a
-        else:
-            arrays[f"state/{layer}"] = s
-    return arrays
-
-
-def _state_from_arrays(arrays):
-    """Inverse of :func:`_state_to_arrays`; None when there is no state."""
-    state = []
-    while f"state/{len(state)}" in arrays or f"state/{len(state)}/0" in arrays:
-        layer = len(state)
-        if f"state/{layer}" in arrays:
-            state.append(np.array(arrays[f"state/{layer}"]))
-        else:
-            parts = []
-            while f"state/{layer}/{len(parts)}" in arrays:
-                parts.append(np.array(arrays[f"state/{layer}/{len(parts)}"]))
-            state.append(tuple(parts))
-    return state or None
-
-
-class TruncatedBPTT:
-    """Train a language model on one long sequence of ids, by truncated BPTT.
-
-    The ids are cut into ``batch_size`` parallel streams and walked ``seq_len`` steps at
-    a time (:func:`course_lib.batching.stream_batches`). The hidden state at the end of
-    one chunk is the initial state of the next, so the model sees context far beyond
-    ``seq_len`` while gradients flow back at most ``seq_len`` steps. At the start of each
-    epoch the streams restart from their beginning, and the state is reset to zeros.
-
-    Use :meth:`batches` and :meth:`step` as the batches and the step function of
-    :func:`fit`. Everything a resumed run needs (epoch, chunk, hidden state) is in
-    :meth:`state_dict`; dropout is seeded from ``(seed, epoch, chunk)``, so it needs
-    no saved random state.
-
-    Args:
-        model: a model with ``loss(idx, targets, state, *, train, rng) -> (loss, grads, new_state)``,
-            e.g. :class:`course_lib.models.CharRNN`.
-        ids: integer array ``(L,)``, e.g. ``vocab.encode(train_text)``.
-        batch_size: N, the number of parallel streams.
-        seq_len: T, the truncation length.
-        seed: seeds dropout, and the offsets if ``random_offsets``.
-        random_offsets: start each epoch at a random offset in ``[0, seq_len)``, so the
-            chunk boundaries fall at different places each epoch.
-        reset_every: also reset the state to zeros every this many chunks; 1 reads every
-            chunk as a sequence of its own (the baseline that shows what carrying the
-            state buys, in ``notebooks/02_rnn_bptt``). None: only at the start of an epoch.
-    """
-
-    def __init__(self, model, ids, batch_size, seq_len, *, seed=0, random_offsets=False,
-                 reset_every=None):
-        if reset_every is not None and (not isinstance(reset_every, (int, np.integer))
-                                        or isinstance(reset_every, bool) or reset_every < 1):
-            raise ValueError(f"reset_every: expected None or an integer >= 1, got {reset_every!r}")
-        self.reset_every = reset_every
-        self.model = model
-        self.ids = np.asarray(ids)
-        self.batch_size, self.seq_len = batch_size, seq_len
-        self.seed = seed
-        self.random_offsets = random_offsets
-        next(stream_batches(self.ids, batch_size, seq_len))  # raises now if ids are too few
-        self.epoch = 0  # the current epoch
-        self.chunk = 0  # chunks of this epoch already handed out
-        self.state = None  # the hidden state after the last chunk; None: zeros
-
-    def batches(self):
-        """Endless ``(x, y, first)``: ``x, y`` ``(N, T)`` chunks, epoch after epoch.
-
-        ``first`` is True for the first chunk of an epoch. Starts where the last
-        handed-out chunk stopped (after :meth:`load_state_dict`: where the saved run was).
-        """
-        while True:
-            offset = 0
-            if self.random_offsets:
-                offset = int(np.random.default_rng([self.seed, self.epoch]).integers(self.seq_len))
-            chunks = stream_batches(self.ids, self.batch_size, self.seq_len, offset=offset)
-            for k, (x, y) in enumerate(chunks):
-                if k >= self.chunk:  # skip what an interrupted run already did
-                    self.chunk = k + 1
-                    yield x, y, k == 0
-            self.epoch, self.chunk = self.epoch + 1, 0
-
-    def step(self, batch):
-        """The step function for :func:`fit`: ``(x, y, first) -> (loss, grads)``."""
-        x, y, first = batch
-        chunk = self.chunk - 1  # batches() has counted this one already
-        if first or (self.reset_every is not None and chunk % self.reset_every == 0):
-            self.state = None  # the streams restart (or the caller asked): so does the state
-        rng = np.random.default_rng([self.seed, self.epoch, self.chunk])  # for dropout
-        loss, grads, self.state = self.model.loss(x, y, self.state, train=True, rng=rng)
-        return loss, grads
-
-    def state_dict(self):
-        """Position and hidden state as a flat dict of arrays (for a checkpoint's ``extra``)."""
-        arrays = {"epoch": np.int64(self.epoch), "chunk": np.int64(self.chunk)}
-        if self.state is not None:
-            arrays |= {key: np.array(a) for key, a in _state_to_arrays(self.state).items()}
-        return arrays
-
-    def load_state_dict(self, arrays):
-        """Restore :meth:`state_dict`; the next batch is then the one after the saved run's."""
-        if "epoch" not in arrays or "chunk" not in arrays:
-            raise ValueError("arrays: not a TruncatedBPTT state, expected 'epoch' and 'chunk'")
-        self.epoch, self.chunk = int(arrays["epoch"]), int(arrays["chunk"])
-        self.state = _state_from_arrays(arrays)
-
-
-def evaluate_lm(model, ids, batch_size=16, seq_len=128):
-    """Mean loss of a language model over a sequence of ids, in nats per prediction.
-
-    The ids are read as ``batch_size`` streams, ``seq_len`` steps at a time, carrying
-    the hidden state from chunk to chunk (as in training, but with ``train=False``: no
-    dropout, no gradients). Every id except the first of each stream is predicted once.
-
-    Args:
-        model: a model with ``forward(idx, state, *, train) -> (logits, cache, new_state)``.
-        ids: integer array ``(L,)``, e.g. ``vocab.encode(val_text)``.
-        batch_size: N streams; fewer means longer context per stream, more is faster.
-        seq_len: T, the steps per forward call (only speed and memory depend on it).
-
-    Returns:
-        float: mean of ``-log p(next id)``; see :mod:`course_lib.metrics` for bits
-        per character and perplexity.
-    """
-    total, count, state = 0.0, 0, None
-    for x, y in stream_batches(ids, batch_size, seq_len, drop_last=False):
-        logits, _, state = model.forward(x, state, train=False)
-        log_p = log_softmax(logits)  # (N, T, V)
-        picked = np.take_along_axis(log_p, y[..., None], axis=-1)
-        total -= float(np.sum(picked, dtype=np.float64))
-        count += y.size
-    return total / count
-
-
-def evaluate_classifier(model, X, y, batch_size=256):
-    """Mean cross-entropy loss and accuracy of a classifier, batch by batch.
-
-    Args:
-        model: a model with ``forward(x, *, train) -> (logits (B, C), cache)``.
-        X: inputs ``(n, ...)``, e.g. images read row by row ``(n, T, D)``.
-        y: integer labels ``(n,)``.
-        batch_size: rows per forward call (only speed and memory depend on it).
-
-    Returns:
-        ``(loss, accuracy)``: floats, the mean over all n examples.
-    """
-    X, y = np.asarray(X), np.asarray(y)
-    total_loss, correct = 0.0, 0
-    for start in range(0, len(X), batch_size):
-        logits, _ = model.forward(X[start:start + batch_size], train=False)
-        labels = y[start:start + batch_size]
-        log_p = log_softmax(logits)
-        total_loss -= float(np.sum(log_p[np.arange(len(labels)), labels], dtype=np.float64))
-        correct += int(np.sum(logits.argmax(axis=-1) == labels))
-    return total_loss / len(X), correct / len(X)

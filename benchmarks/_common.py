@@ -31,7 +31,6 @@ from course_lib.data.batching import stream_batches, train_val_split
 from course_lib.data.datasets import load_tinyshakespeare
 from course_lib.data.vocab import CharVocab
 
-
 # --- Data -----------------------------------------------------------------------------
 
 def load_text_split(val_fraction=0.1):

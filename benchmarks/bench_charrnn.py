@@ -25,11 +25,12 @@ torch, given the same weights, gives the same number, so it is the model, not a 
 import argparse
 
 import _common
+
 from course_lib.data.batching import stream_batches
-from course_lib.training.metrics import bits_per_char
 from course_lib.models import CharRNN
 from course_lib.optim import Adam, clip_grad_norm
 from course_lib.training import TruncatedBPTT, evaluate_lm
+from course_lib.training.metrics import bits_per_char
 
 SIDES = ("course_lib", "torch")
 EVAL_CHUNK = 1000  # characters per forward call in validation (only speed depends on it)

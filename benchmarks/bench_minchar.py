@@ -30,6 +30,7 @@ import argparse
 import itertools
 
 import _common
+
 from course_lib import minchar
 from course_lib.models import CharRNN
 from course_lib.optim import Adam, clip_grad_norm

@@ -22,15 +22,15 @@ instead.
 import argparse
 import time
 
+import _common
 import numpy as np
 
-import _common
 from course_lib.data.batching import minibatches
 from course_lib.data.datasets import load_mnist, scale_pixels
 from course_lib.models import SequenceClassifier
 from course_lib.optim import Adam
-from course_lib.training.parallel import ShardedLoss
 from course_lib.training import evaluate_classifier
+from course_lib.training.parallel import ShardedLoss
 
 SIDES = ("course_lib", "torch")
 MUST_ACC_POINTS, MUST_RATIO = 0.3, 1.3

@@ -21,11 +21,14 @@ from ._checks import float_dtype
 def sigmoid(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``, elementwise.
 
-    Inputs:
-    - x: floating array of any shape.
+    Args:
+        x: floating array of any shape.
 
     Returns:
-    - s: array of x's shape and dtype, in [0, 1].
+        s: array of ``x``'s shape and dtype, in ``[0, 1]``.
+
+    Raises:
+        ValueError: ``x`` is not a floating-point array (integers and booleans are refused).
     """
     float_dtype(x=x)
     x = np.asarray(x)
@@ -40,11 +43,14 @@ def sigmoid(x):
 def tanh(x):
     """Hyperbolic tangent, elementwise (NumPy's is already exact at the extremes).
 
-    Inputs:
-    - x: floating array of any shape.
+    Args:
+        x: floating array of any shape.
 
     Returns:
-    - t: array of x's shape and dtype, in [-1, 1].
+        t: array of ``x``'s shape and dtype, in ``[-1, 1]``.
+
+    Raises:
+        ValueError: ``x`` is not a floating-point array (integers and booleans are refused).
     """
     float_dtype(x=x)
     return np.tanh(x)
@@ -53,11 +59,14 @@ def tanh(x):
 def relu(x):
     """Rectified linear unit ``max(x, 0)``, elementwise.
 
-    Inputs:
-    - x: floating array of any shape.
+    Args:
+        x: floating array of any shape.
 
     Returns:
-    - r: array of x's shape and dtype.
+        r: array of ``x``'s shape and dtype.
+
+    Raises:
+        ValueError: ``x`` is not a floating-point array (integers and booleans are refused).
     """
     float_dtype(x=x)
     return np.maximum(x, 0)
@@ -66,12 +75,15 @@ def relu(x):
 def softmax(x, axis=-1):
     """Softmax ``exp(x) / sum(exp(x))`` along ``axis``.
 
-    Inputs:
-    - x: floating array of any shape, e.g. logits (N, C) or (N, T, C).
-    - axis: the axis that is normalised (the classes).
+    Args:
+        x: floating array of any shape, e.g. logits ``(N, C)`` or ``(N, T, C)``.
+        axis: the axis that is normalised (the classes); default -1, the last.
 
     Returns:
-    - p: array of x's shape and dtype; non-negative, sums to 1 along ``axis``.
+        p: array of ``x``'s shape and dtype; non-negative, sums to 1 along ``axis``.
+
+    Raises:
+        ValueError: ``x`` is not a floating-point array (integers and booleans are refused).
     """
     float_dtype(x=x)
     # Softmax is unchanged by subtracting a constant from a row; subtracting the row's
@@ -85,12 +97,15 @@ def softmax(x, axis=-1):
 def log_softmax(x, axis=-1):
     """Log of the softmax along ``axis``, without ever computing ``log(0)``.
 
-    Inputs:
-    - x: floating array of any shape, e.g. logits (N, C) or (N, T, C).
-    - axis: the axis that is normalised (the classes).
+    Args:
+        x: floating array of any shape, e.g. logits ``(N, C)`` or ``(N, T, C)``.
+        axis: the axis that is normalised (the classes); default -1, the last.
 
     Returns:
-    - logp: array of x's shape and dtype, all <= 0.
+        logp: array of ``x``'s shape and dtype, all <= 0.
+
+    Raises:
+        ValueError: ``x`` is not a floating-point array (integers and booleans are refused).
     """
     float_dtype(x=x)
     # log softmax(x) = (x - m) - log(sum(exp(x - m))) with m the row max: the sum is
@@ -103,11 +118,14 @@ def log_softmax(x, axis=-1):
 def sigmoid_grad(s):
     """Derivative of the sigmoid from its output: ``s * (1 - s)`` where ``s = sigmoid(x)``.
 
-    Inputs:
-    - s: output of ``sigmoid``, any shape.
+    Args:
+        s: output of :func:`sigmoid`, any shape.
 
     Returns:
-    - ds_dx: array of s's shape and dtype.
+        ds_dx: array of ``s``'s shape and dtype.
+
+    Raises:
+        ValueError: ``s`` is not a floating-point array (integers and booleans are refused).
     """
     float_dtype(s=s)
     return s * (1 - s)
@@ -116,11 +134,14 @@ def sigmoid_grad(s):
 def tanh_grad(t):
     """Derivative of tanh from its output: ``1 - t**2`` where ``t = tanh(x)``.
 
-    Inputs:
-    - t: output of ``tanh``, any shape.
+    Args:
+        t: output of :func:`tanh`, any shape.
 
     Returns:
-    - dt_dx: array of t's shape and dtype.
+        dt_dx: array of ``t``'s shape and dtype.
+
+    Raises:
+        ValueError: ``t`` is not a floating-point array (integers and booleans are refused).
     """
     float_dtype(t=t)
     return 1 - t * t
@@ -131,11 +152,14 @@ def relu_grad(r):
 
     At x = 0 the derivative is undefined; like PyTorch we use 0 there.
 
-    Inputs:
-    - r: output of ``relu``, any shape.
+    Args:
+        r: output of :func:`relu`, any shape.
 
     Returns:
-    - dr_dx: array of r's shape and dtype, holding 0s and 1s.
+        dr_dx: array of ``r``'s shape and dtype, holding 0s and 1s.
+
+    Raises:
+        ValueError: ``r`` is not a floating-point array (integers and booleans are refused).
     """
     float_dtype(r=r)
     r = np.asarray(r)

@@ -4,6 +4,8 @@ Derived in ``notebooks/02_rnn_bptt`` (and first used in ``00_setup``): a backwar
 trusted only once it agrees with central differences in float64.
 """
 
+import inspect
+
 import numpy as np
 
 
@@ -11,29 +13,46 @@ def numerical_gradient(f, x, df=None, h=1e-5):
     """Central-difference gradient of ``f`` at ``x``, one entry at a time.
 
     Args:
-        f: function of no arguments that reads ``x``; returns a scalar, or an array
-            of any shape when ``df`` is given.
+        f: function of one argument, called as ``f(x)`` with the perturbed array itself;
+            returns a scalar, or an array of any shape when ``df`` is given. A closure
+            that ignores its argument and reads ``x`` directly works the same.
         x: float array of any shape; perturbed in place and restored bitwise.
-        df: optional upstream gradient, the shape of ``f()``'s output; then the result
-            is the gradient of ``sum(f() * df)``.
+        df: optional upstream gradient, the shape of ``f(x)``'s output; then the result
+            is the gradient of ``sum(f(x) * df)``.
         h: step size.
 
     Returns:
         grad: array of ``x``'s shape and dtype.
+
+    Raises:
+        TypeError: if ``f`` cannot be called with one argument (e.g. ``lambda: loss()``).
     """
+    _check_one_argument(f, x)
     grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
-    for _ in it:
-        ix = it.multi_index
+    for ix in np.ndindex(x.shape):
         old = x[ix].copy()  # a copy, so restoring is bitwise even for float32
         x[ix] = old + h
         # f may return a view of x: reduce to a number before x changes again.
-        f_plus = _scalar(f(), df)
+        f_plus = _scalar(f(x), df)
         x[ix] = old - h
-        f_minus = _scalar(f(), df)
+        f_minus = _scalar(f(x), df)
         x[ix] = old
         grad[ix] = (f_plus - f_minus) / (2 * h)
     return grad
+
+
+def _check_one_argument(f, x):
+    # Checked before the first call, so that a TypeError raised inside f is f's own.
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):  # some builtins have no signature: just call them
+        return
+    try:
+        signature.bind(x)
+    except TypeError:
+        got = "a function of no arguments" if not signature.parameters else f"f{signature}"
+        raise TypeError("numerical_gradient: f must take the array as its one argument, f(x) "
+                        f"(e.g. lambda x: loss(x)); got {got}") from None
 
 
 def _scalar(out, df):

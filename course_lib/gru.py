@@ -5,12 +5,35 @@
     n = tanh(x Wx_n + bx_n + r * (h Wh_n + bh_n))    # reset applied after the affine map
     h' = (1 - z) * n + z * h
 
-Derived in ``notebooks/07_gru_birnn``. The step kernels are that math written once; the
-sequence kernels compute the same thing (the tests check a sequence equals its steps
-looped), organised for speed as in :mod:`course_lib.lstm`: one GEMM for every step's
-input projection, one ``tanh`` call for both sigmoid gates through
-``sigmoid(a) = (1 + tanh(a / 2)) / 2`` (halved weights, folded in once), and the
-weight gradients as GEMMs over all steps after the sequential part.
+Derived in ``notebooks/07_gru_birnn``. The step kernels are that math written once. The
+sequence kernels come twice:
+
+- :func:`gru_forward_reference` / :func:`gru_backward_reference` are what the notebook
+  derives and shows: the step kernels looped over ``t``, and back over ``t`` carrying
+  ``dh_prev`` and summing the weight gradients.
+- :func:`gru_forward` / :func:`gru_backward` compute the same thing (the tests hold
+  them to the reference up to rounding), organised for speed like :mod:`course_lib.rnn`,
+  not like the LSTM:
+
+  - **Row form, time-major**, ``(T, N, ...)``: each step reads and writes one
+    contiguous block, all steps side by side are one ``(T * N, ...)`` matrix, and the
+    gates stay in the contract's order r, z, n (the two sigmoids r, z are already
+    adjacent), so nothing is reordered.
+  - **One GEMM for all input projections.** ``x_t Wx + bx`` does not depend on the
+    hidden state, so it is one product over all steps; the loop multiplies only
+    ``h_{t-1} Wh + bh``, one GEMM per step. The LSTM's ``[h; x; 1]`` stacking cannot
+    be used here: the reset gate scales the recurrent term of ``n`` alone,
+    ``r * (h Wh_n + bh_n)``, so the two products must stay separate, not summed.
+  - One ``tanh`` call serves both sigmoid gates r, z through
+    ``sigmoid(a) = (1 + tanh(a / 2)) / 2`` (their columns of the weights and biases
+    halved once per call, not every step). That form loses the sigmoid's far tails (it
+    rounds to exactly 0 or 1 a little earlier), harmless inside a cell;
+    ``activations.sigmoid`` stays exact.
+  - The backward first computes, for all steps at once, every factor that does not
+    depend on the gradient flowing back (the gate derivatives); the loop then does only
+    what is sequential. The gradient of ``x_t Wx + bx`` differs from that of
+    ``h_{t-1} Wh + bh`` only in the n block (no factor r), so only that block is kept
+    twice, and the weight gradients are GEMMs over all steps at once.
 
 Shapes: N batch, T time steps, D input features, H hidden units.
 """
@@ -87,7 +110,83 @@ def gru_step_backward(dh_next, cache):
 
 
 @dataclass
+class GRUReferenceCache:
+    """What :func:`gru_backward_reference` needs: the caches of the steps, in order.
+
+    Attributes:
+        steps: ``T`` :class:`GRUStepCache` objects; ``steps[t]`` is step ``t``'s.
+        Wx: ``(D, 3H)`` and Wh: ``(H, 3H)``, the weights in the computing dtype; they
+            give the weight gradients their shape and dtype (also when ``T`` is 0).
+    """
+
+    steps: list
+    Wx: np.ndarray
+    Wh: np.ndarray
+
+
+def gru_forward_reference(x, h0, Wx, Wh, bx, bh):
+    """:func:`gru_forward` as the notebook derives it: :func:`gru_step_forward` looped.
+
+    Args:
+        x: ``(N, T, D)`` input sequence.
+        h0: ``(N, H)`` initial hidden state.
+        Wx: ``(D, 3H)``, Wh: ``(H, 3H)``, bx: ``(3H,)``, bh: ``(3H,)``, blocks r, z, n.
+
+    Returns:
+        h: ``(N, T, H)`` the hidden state at every step.
+        cache: :class:`GRUReferenceCache` for :func:`gru_backward_reference`.
+    """
+    N, T, _, H = recurrent_dims(x, h0, Wx, Wh, {"bx": bx, "bh": bh}, gates=3,
+                                sequence=True, h_name="h0")
+    dtype = float_dtype(x=x, h0=h0, Wx=Wx, Wh=Wh, bx=bx, bh=bh)
+    x = np.asarray(x)
+    h = np.empty((N, T, H), dtype)
+    steps = []
+    h_prev = h0
+    for t in range(T):
+        h_prev, step_cache = gru_step_forward(x[:, t], h_prev, Wx, Wh, bx, bh)
+        h[:, t] = h_prev
+        steps.append(step_cache)
+    return h, GRUReferenceCache(steps=steps, Wx=np.asarray(Wx, dtype), Wh=np.asarray(Wh, dtype))
+
+
+def gru_backward_reference(dh, cache):
+    """:func:`gru_backward` as the notebook derives it: :func:`gru_step_backward` looped.
+
+    Step ``t``'s hidden state reaches the loss directly (``dh[:, t]``) and through step
+    ``t + 1`` (the ``dh_prev`` that step returns): its gradient is the sum of the two.
+    The weights are shared by all steps, so their gradients add up over the steps.
+
+    Args:
+        dh: ``(N, T, H)`` upstream gradient on every hidden state.
+        cache: from :func:`gru_forward_reference`.
+
+    Returns:
+        dx ``(N, T, D)``, dh0 ``(N, H)``, dWx ``(D, 3H)``, dWh ``(H, 3H)``,
+        dbx ``(3H,)``, dbh ``(3H,)``.
+    """
+    dtype = cache.Wx.dtype
+    dh = np.asarray(dh, dtype)  # the forward's dtype throughout
+    N, T, H = dh.shape
+    dx = np.empty((N, T, cache.Wx.shape[0]), dtype)
+    dh_prev = np.zeros((N, H), dtype)  # nothing flows back into the last step from later
+    dWx, dWh = np.zeros_like(cache.Wx), np.zeros_like(cache.Wh)
+    dbx, dbh = np.zeros(3 * H, dtype), np.zeros(3 * H, dtype)
+    for t in reversed(range(T)):
+        dx_t, dh_prev, dWx_t, dWh_t, dbx_t, dbh_t = gru_step_backward(
+            dh[:, t] + dh_prev, cache.steps[t])
+        dx[:, t] = dx_t
+        dWx += dWx_t
+        dWh += dWh_t
+        dbx += dbx_t
+        dbh += dbh_t
+    return dx, dh_prev, dWx, dWh, dbx, dbh
+
+
+@dataclass
 class GRUCache:
+    """What :func:`gru_backward` needs; row form, time-major (see the module doc)."""
+
     x_tm: np.ndarray  # (T, N, D) inputs, time-major
     hs: np.ndarray  # (T + 1, N, H) hs[0] = h0, hs[t + 1] = h_t
     gates: np.ndarray  # (T, N, 3H) activated r, z, n

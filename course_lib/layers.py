@@ -17,14 +17,18 @@ from ._checks import check_ndim, check_shape, float_dtype
 def affine_forward(x, W, b):
     """Affine map of a batch of row vectors: ``out = x @ W + b``.
 
-    Inputs:
-    - x: (N, D) inputs.
-    - W: (D, M) weights.
-    - b: (M,) bias.
+    Args:
+        x: ``(N, D)`` inputs.
+        W: ``(D, M)`` weights.
+        b: ``(M,)`` bias.
 
-    Returns a tuple of:
-    - out: (N, M).
-    - cache: (x, W), for affine_backward.
+    Returns:
+        out: ``(N, M)``.
+        cache: ``(x, W)``, for :func:`affine_backward`.
+
+    Raises:
+        ValueError: an argument has the wrong shape (the message names it and gives the
+            expected and the actual shape), or is not a floating-point array.
     """
     x, W, b = np.asarray(x), np.asarray(W), np.asarray(b)
     check_ndim("x", x, 2, "(N, D)")
@@ -41,14 +45,17 @@ def affine_forward(x, W, b):
 def affine_backward(dout, cache):
     """Backward pass of affine_forward.
 
-    Inputs:
-    - dout: (N, M) upstream gradient.
-    - cache: from affine_forward.
+    Args:
+        dout: ``(N, M)`` upstream gradient.
+        cache: from :func:`affine_forward`.
 
-    Returns a tuple of:
-    - dx: (N, D) = dout @ W.T
-    - dW: (D, M) = x.T @ dout
-    - db: (M,), dout summed over the batch (b was added to every row).
+    Returns:
+        dx: ``(N, D)`` = ``dout @ W.T``.
+        dW: ``(D, M)`` = ``x.T @ dout``.
+        db: ``(M,)``, ``dout`` summed over the batch (``b`` was added to every row).
+
+    Raises:
+        ValueError: ``dout`` is not ``(N, M)``.
     """
     x, W = cache
     dout = np.asarray(dout)
@@ -62,14 +69,18 @@ def affine_backward(dout, cache):
 def temporal_affine_forward(x, W, b):
     """The same affine map applied at every time step: ``out[:, t] = x[:, t] @ W + b``.
 
-    Inputs:
-    - x: (N, T, D) inputs, e.g. the hidden states of an RNN.
-    - W: (D, M) weights, shared by all time steps.
-    - b: (M,) bias.
+    Args:
+        x: ``(N, T, D)`` inputs, e.g. the hidden states of an RNN.
+        W: ``(D, M)`` weights, shared by all time steps.
+        b: ``(M,)`` bias.
 
-    Returns a tuple of:
-    - out: (N, T, M), e.g. the scores over a vocabulary of M symbols.
-    - cache: (x, W), for temporal_affine_backward.
+    Returns:
+        out: ``(N, T, M)``, e.g. the scores over a vocabulary of M symbols.
+        cache: ``(x, W)``, for :func:`temporal_affine_backward`.
+
+    Raises:
+        ValueError: an argument has the wrong shape (the message names it and gives the
+            expected and the actual shape), or is not a floating-point array.
     """
     x, W, b = np.asarray(x), np.asarray(W), np.asarray(b)
     check_ndim("x", x, 3, "(N, T, D)")
@@ -87,14 +98,17 @@ def temporal_affine_forward(x, W, b):
 def temporal_affine_backward(dout, cache):
     """Backward pass of temporal_affine_forward.
 
-    Inputs:
-    - dout: (N, T, M) upstream gradient.
-    - cache: from temporal_affine_forward.
+    Args:
+        dout: ``(N, T, M)`` upstream gradient.
+        cache: from :func:`temporal_affine_forward`.
 
-    Returns a tuple of:
-    - dx: (N, T, D)
-    - dW: (D, M), summed over batch and time (W is shared by every step).
-    - db: (M,), summed over batch and time.
+    Returns:
+        dx: ``(N, T, D)``.
+        dW: ``(D, M)``, summed over batch and time (``W`` is shared by every step).
+        db: ``(M,)``, summed over batch and time.
+
+    Raises:
+        ValueError: ``dout`` is not ``(N, T, M)``.
     """
     x, W = cache
     N, T, D = x.shape
@@ -112,13 +126,18 @@ def embedding_forward(idx, W):
 
     Equivalent to ``onehot(idx) @ W``, without building the one-hot vectors.
 
-    Inputs:
-    - idx: integer (N, T), each in [0, V).
-    - W: (V, D) embedding table, one row per symbol.
+    Args:
+        idx: integer ``(N, T)``, each in ``[0, V)``.
+        W: ``(V, D)`` embedding table, one row per symbol.
 
-    Returns a tuple of:
-    - out: (N, T, D), a new array (not a view of W).
-    - cache: (idx, W.shape, W.dtype), for embedding_backward.
+    Returns:
+        out: ``(N, T, D)``, ``W``'s dtype, a new array (not a view of ``W``).
+        cache: ``(idx, W.shape, W.dtype)``, for :func:`embedding_backward`.
+
+    Raises:
+        ValueError: ``idx`` is not a 2-D integer array, or holds an index outside
+            ``[0, V)`` (the message gives the first one and its position); ``W`` is not
+            a 2-D floating-point array.
     """
     idx, W = np.asarray(idx), np.asarray(W)
     check_ndim("idx", idx, 2, "(N, T)")
@@ -138,13 +157,17 @@ def embedding_forward(idx, W):
 def embedding_backward(dout, cache):
     """Backward pass of embedding_forward: scatter-add dout into the used rows.
 
-    Inputs:
-    - dout: (N, T, D) upstream gradient.
-    - cache: from embedding_forward.
+    Args:
+        dout: ``(N, T, D)`` upstream gradient.
+        cache: from :func:`embedding_forward`.
 
     Returns:
-    - dW: (V, D); row v is the sum of dout[n, t] over every (n, t) with idx[n, t] == v,
-      and zero for symbols that did not occur.
+        dW: ``(V, D)``, ``W``'s dtype; row ``v`` is the sum of ``dout[n, t]`` over
+            every ``(n, t)`` with ``idx[n, t] == v``, and zero for symbols that did not
+            occur. Only ``dW``: the integer ``idx`` has no gradient.
+
+    Raises:
+        ValueError: ``dout`` is not ``(N, T, D)``.
     """
     idx, W_shape, W_dtype = cache
     check_shape("dout", dout, idx.shape + (W_shape[1],))
@@ -153,3 +176,27 @@ def embedding_backward(dout, cache):
     # contributions. np.add.at is unbuffered, so every occurrence accumulates.
     np.add.at(dW, idx, dout)
     return dW
+
+
+def dropout_mask(p, shape, dtype, rng):
+    """An inverted-dropout mask: 0 with probability ``p``, else ``1 / (1 - p)``.
+
+    Multiply an activation by it in training; the scaling keeps each unit's expected
+    value what it is without dropout, so nothing changes at evaluation time (no mask).
+    The backward pass multiplies the gradient by the same mask: a dropped unit passed
+    nothing forward and gets nothing back.
+
+    Args:
+        p: the probability of dropping a unit, in ``[0, 1)``.
+        shape: the activation's shape, e.g. ``(N, T, H)``: a fresh draw at every position.
+        dtype: the activation's dtype (the mask keeps it).
+        rng: ``np.random.Generator``; two generators seeded alike draw the same mask.
+
+    Returns:
+        mask: array of ``shape`` and ``dtype``, or None when ``p == 0`` (no dropout).
+    """
+    if p == 0:
+        return None
+    mask = (rng.random(shape) >= p).astype(dtype)
+    mask /= 1 - p  # in place: the mask keeps its dtype
+    return mask

@@ -14,22 +14,26 @@ from .activations import log_softmax
 def softmax_cross_entropy(logits, y, mask=None):
     """Mean cross-entropy of softmax(logits) against integer labels, and its gradient.
 
-    Inputs:
-    - logits: floating array (N, C) or (N, T, C); the last axis holds the C class scores.
-    - y: integer array of shape logits.shape[:-1], i.e. (N,) or (N, T); labels in [0, C).
-    - mask: optional array of y's shape (bool, or numbers read as truthy/falsy); only
-      positions where it is truthy count. Masked-out positions behave like PyTorch's
-      ``ignore_index``: their label is not read (so a padding label such as -100 is
-      fine there) and their gradient is zero.
+    Args:
+        logits: floating array ``(N, C)`` or ``(N, T, C)``; the last axis holds the C
+            class scores.
+        y: integer array of shape ``logits.shape[:-1]``, i.e. ``(N,)`` or ``(N, T)``;
+            labels in ``[0, C)``.
+        mask: optional array of ``y``'s shape (bool, or numbers read as truthy/falsy);
+            only positions where it is truthy count. Masked-out positions behave like
+            PyTorch's ``ignore_index``: their label is not read (so a padding label such
+            as -100 is fine there) and their gradient is zero. None: every position counts.
 
-    Returns a tuple of:
-    - loss: Python float, the mean of ``-log softmax(logits)[y]`` over counted positions
-      (what ``torch.nn.functional.cross_entropy(..., reduction="mean")`` gives).
-    - dlogits: array of logits' shape and dtype, the gradient of ``loss``.
+    Returns:
+        loss: Python float, the mean of ``-log softmax(logits)[y]`` over counted positions
+            (what ``torch.nn.functional.cross_entropy(..., reduction="mean")`` gives).
+        dlogits: array of ``logits``' shape and dtype, the gradient of ``loss``.
 
-    Raises ValueError for a label outside [0, C) at a counted position (naming the label
-    and its position), for y or mask of the wrong shape or dtype, and for a mask that
-    counts no position (the mean over nothing is undefined).
+    Raises:
+        ValueError: a label outside ``[0, C)`` at a counted position (naming the label
+            and its position); ``logits`` not a 2-D or 3-D floating-point array; ``y``
+            or ``mask`` of the wrong shape or dtype; a mask that counts no position, or
+            ``logits`` with no position at all (the mean over nothing is undefined).
     """
     float_dtype(logits=logits)
     logits = np.asarray(logits)

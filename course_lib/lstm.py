@@ -6,29 +6,39 @@
     h_t = o * tanh(c_t)
 
 Derived in ``notebooks/06_lstm``. The step kernels are that math written once, in the
-row form of the rest of the course. The sequence kernels compute the same thing (the
-tests check a sequence equals its steps looped), organised for speed:
+row form of the rest of the course. The sequence kernels come twice:
 
-- **Feature-major inside.** Each step works on transposed blocks: the gates are one
-  ``(4H, N)`` array ``a.T = Wh.T @ h_prev.T + ...``, so each gate is a contiguous
-  ``(H, N)`` slab. NumPy is several times faster on contiguous arrays than on the
-  strided column blocks of an ``(N, 4H)`` array, and an LSTM step is mostly such
-  elementwise work. The caller only ever sees the row form: ``x`` and ``h`` are
-  transposed once on the way in and out.
-- The gates are stored o, i, f, g: the three sigmoids are one slab, and one ``tanh``
-  call serves all four through ``sigmoid(a) = (1 + tanh(a / 2)) / 2`` (the halving is
-  folded into a scaled copy of the weights). That form loses the far tails of the
-  sigmoid (it rounds to exactly 0 or 1 a little earlier), harmless inside a cell;
-  ``activations.sigmoid`` stays exact.
-- **One GEMM per step.** Each step's input is stacked as ``z_t = [h_{t-1}; x_t; 1]``
-  (one ``(H + D + 1, N)`` slab), and the weights as ``W = [Wh; Wx; b]``, so the whole
-  affine map ``a = x_t Wx + h_{t-1} Wh + b`` is the single product ``W.T @ z_t``. In
-  the backward the same trick gives ``dh_{t-1}`` and ``dx_t`` from one product, and
-  all three weight gradients (the bias from the row of ones) from one GEMM.
-- The backward first computes, for all steps at once, every factor that does not depend
-  on the gradient flowing back (the gate derivatives); the loop then does only what is
-  sequential: a handful of products and one GEMM per step. Every weight gradient is
-  one GEMM over all steps.
+- :func:`lstm_forward_reference` / :func:`lstm_backward_reference` are what the
+  notebook derives and shows: the step kernels looped over ``t``, and back over ``t``
+  carrying ``dh_prev`` and ``dc_prev`` and summing the weight gradients.
+- :func:`lstm_forward` / :func:`lstm_backward` compute the same thing (the tests hold
+  them to the reference up to rounding), organised for speed, which is why they look
+  so different:
+
+  - **Feature-major inside.** Each step works on transposed blocks: the gates are one
+    ``(4H, N)`` array ``a.T = Wh.T @ h_prev.T + ...``, so each gate is a contiguous
+    ``(H, N)`` slab. NumPy is several times faster on contiguous arrays than on the
+    strided column blocks of an ``(N, 4H)`` array, and an LSTM step is mostly such
+    elementwise work. The caller only sees the row form: ``x`` and ``h`` are
+    transposed once on the way in and out.
+  - **Gates stored o, i, f, g.** Then the sigmoids o, i, f are one slab, and one
+    ``tanh`` call serves all four gates through ``sigmoid(a) = (1 + tanh(a / 2)) / 2``
+    (the halving folded into a scaled copy of the weights); in the backward i, f, g,
+    whose gradients are ``dc`` times a factor, are one slab multiplied by ``dc`` at
+    once. The weights are reordered once per call, and the gradients put back in the
+    order i, f, g, o at the end. The tanh form loses the sigmoid's far tails (it rounds
+    to exactly 0 or 1 a little earlier), harmless inside a cell;
+    ``activations.sigmoid`` stays exact.
+  - **One GEMM per step, from ``[h; x; 1]``.** Each step's input is stacked as
+    ``z_t = [h_{t-1}; x_t; 1]`` (one ``(H + D + 1, N)`` slab) and the weights as
+    ``W = [Wh; Wx; b]``, so the whole affine map is the single product ``W.T @ z_t``
+    (no separate input product, no bias add), and ``h_t`` is written straight into
+    the next step's slab. In the backward the same stacking gives ``dh_{t-1}`` and
+    ``dx_t`` from one product per step, and all three weight gradients (the bias from
+    the row of ones) from one GEMM over all steps.
+  - The backward first computes, for all steps at once, every factor that does not
+    depend on the gradient flowing back (the gate derivatives); the loop then does only
+    what is sequential: a handful of products and one GEMM per step.
 
 Shapes: N batch, T time steps, D input features, H hidden units.
 """
@@ -110,6 +120,92 @@ def lstm_step_backward(dh_next, dc_next, cache):
     dWh = cache.h_prev.T @ da
     db = da.sum(axis=0)
     return dx, dh_prev, dc_prev, dWx, dWh, db
+
+
+@dataclass
+class LSTMReferenceCache:
+    """What :func:`lstm_backward_reference` needs: the caches of the steps, in order.
+
+    Attributes:
+        steps: ``T`` :class:`LSTMStepCache` objects; ``steps[t]`` is step ``t``'s.
+        c_last: ``(N, H)`` the cell state after the last step (``c0`` when ``T`` is 0).
+        Wx: ``(D, 4H)`` and Wh: ``(H, 4H)``, the weights in the computing dtype; they
+            give the weight gradients their shape and dtype (also when ``T`` is 0).
+    """
+
+    steps: list
+    c_last: np.ndarray
+    Wx: np.ndarray
+    Wh: np.ndarray
+
+    @property
+    def c_final(self):
+        """``(N, H)`` the cell state after the last step, as ``LSTMCache.c_final``; a copy."""
+        return self.c_last.copy()
+
+
+def lstm_forward_reference(x, h0, Wx, Wh, b, *, c0=None):
+    """:func:`lstm_forward` as the notebook derives it: :func:`lstm_step_forward` looped.
+
+    Args:
+        x: ``(N, T, D)`` input sequence.
+        h0: ``(N, H)`` initial hidden state.
+        Wx: ``(D, 4H)``, Wh: ``(H, 4H)``, b: ``(4H,)``, gate blocks i, f, g, o.
+        c0: ``(N, H)`` initial cell state, keyword-only; zeros when not given.
+
+    Returns:
+        h: ``(N, T, H)`` the hidden state at every step.
+        cache: :class:`LSTMReferenceCache` for :func:`lstm_backward_reference`;
+        ``cache.c_final`` is the ``(N, H)`` cell state after the last step.
+    """
+    N, T, _, H = recurrent_dims(x, h0, Wx, Wh, {"b": b}, gates=4, sequence=True, h_name="h0")
+    if c0 is not None:
+        check_shape("c0", c0, (N, H))
+    inputs = {"x": x, "h0": h0, "Wx": Wx, "Wh": Wh, "b": b} | ({} if c0 is None else {"c0": c0})
+    dtype = float_dtype(**inputs)
+    x = np.asarray(x)
+    h = np.empty((N, T, H), dtype)
+    steps = []
+    h_prev, c_prev = h0, np.zeros((N, H), dtype) if c0 is None else c0
+    for t in range(T):
+        h_prev, c_prev, step_cache = lstm_step_forward(x[:, t], h_prev, c_prev, Wx, Wh, b)
+        h[:, t] = h_prev
+        steps.append(step_cache)
+    cache = LSTMReferenceCache(steps=steps, c_last=np.asarray(c_prev, dtype),
+                               Wx=np.asarray(Wx, dtype), Wh=np.asarray(Wh, dtype))
+    return h, cache
+
+
+def lstm_backward_reference(dh, cache):
+    """:func:`lstm_backward` as the notebook derives it: :func:`lstm_step_backward` looped.
+
+    Step ``t``'s hidden state reaches the loss directly (``dh[:, t]``) and through step
+    ``t + 1`` (its ``dh_prev``); its cell state only through step ``t + 1`` (its
+    ``dc_prev``). The weights are shared by all steps, so their gradients add up.
+
+    Args:
+        dh: ``(N, T, H)`` upstream gradient on every hidden state.
+        cache: from :func:`lstm_forward_reference`.
+
+    Returns:
+        dx ``(N, T, D)``, dh0 ``(N, H)``, dWx ``(D, 4H)``, dWh ``(H, 4H)``, db ``(4H,)``
+        (no gradient for ``c0``, as :func:`lstm_backward`).
+    """
+    dtype = cache.Wx.dtype
+    dh = np.asarray(dh, dtype)  # the forward's dtype throughout
+    N, T, H = dh.shape
+    dx = np.empty((N, T, cache.Wx.shape[0]), dtype)
+    dh_prev = np.zeros((N, H), dtype)  # nothing flows back into the last step from later
+    dc_prev = np.zeros((N, H), dtype)
+    dWx, dWh, db = np.zeros_like(cache.Wx), np.zeros_like(cache.Wh), np.zeros(4 * H, dtype)
+    for t in reversed(range(T)):
+        dx_t, dh_prev, dc_prev, dWx_t, dWh_t, db_t = lstm_step_backward(
+            dh[:, t] + dh_prev, dc_prev, cache.steps[t])
+        dx[:, t] = dx_t
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    return dx, dh_prev, dWx, dWh, db
 
 
 @dataclass
@@ -270,6 +366,6 @@ def lstm_backward(dh, cache, *, input_grad=True):
     da_all = scratch("lstm_backward.da_all", (4 * H, T, N), dtype)
     np.copyto(da_all[:3 * H], da[:, H:].transpose(1, 0, 2))
     np.copyto(da_all[3 * H:], da[:, :H].transpose(1, 0, 2))
-    dW = z_all.reshape(-1, T * N) @ da_all.reshape(4 * H, T * N).T
+    dW = z_all.reshape(H + D + 1, T * N) @ da_all.reshape(4 * H, T * N).T  # explicit: T may be 0
     dh0 = dz[:H].T.copy()  # dz is scratch: never hand it out
     return dx, dh0, dW[H:H + D], dW[:H], dW[H + D]

@@ -34,14 +34,13 @@ computes and then discards: at most about 15% of a step, for the LSTM
 
 Dropout is inverted dropout with a fresh mask at every position ``(n, t, unit)``. It is
 applied to each layer's output sequence, which is the input of the next layer, or of
-the head after the last layer. It is never applied to the recurrent path
-``h_{t-1} -> h_t``, so the states a layer carries, and ``new_state`` with them, are
-never dropped. It is active only when ``train=True`` and ``dropout > 0``, and then it
+the head after the last layer. It is never applied to the recurrent path ``h_{t-1} -> h_t``,
+so the states a layer carries, and ``new_state`` with them, are never dropped. It is active only when ``train=True`` and ``dropout > 0``, and then it
 needs ``rng``, an ``np.random.Generator``. Two calls with generators seeded the same way
 draw the same masks.
 
-Shapes: N batch, T time steps, V vocabulary, E embedding width, D input features,
-H hidden units, C classes, L layers.
+Shapes: N batch, T time steps, V vocabulary, E embedding width, D input features, H hidden
+units, C classes, L layers.
 """
 
 import inspect
@@ -52,14 +51,18 @@ import numpy as np
 from ._checks import check_count, check_ndim
 from .birnn import bidirectional_backward, bidirectional_forward
 from .cells import CELLS, get_cell, init_weights, layer_backward, layer_forward
-from .layers import (affine_backward, affine_forward, embedding_backward, embedding_forward,
-                     temporal_affine_backward, temporal_affine_forward)
+from .layers import (
+    affine_backward,
+    affine_forward,
+    dropout_mask,
+    embedding_backward,
+    embedding_forward,
+    temporal_affine_backward,
+    temporal_affine_forward,
+)
 from .losses import softmax_cross_entropy
 
 
-# ---------------------------------------------------------------------------------------
-# Building blocks shared by both models
-# ---------------------------------------------------------------------------------------
 def _layer_weights(params, prefix, cell):
     """``{"Wx": params[prefix + "Wx"], ...}``: the arrays themselves, never copies."""
     return {name: params[prefix + name] for name in CELLS[cell].weights}
@@ -70,19 +73,6 @@ def _check_dropout_rng(dropout, train, rng):
     if train and dropout > 0 and not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng: dropout={dropout} with train=True needs an np.random.Generator, "
                          f"got {type(rng).__name__}")
-
-
-def _dropout_mask(dropout, shape, dtype, train, rng):
-    """Inverted-dropout mask: 0 with probability ``dropout``, else ``1 / (1 - dropout)``.
-
-    The scaling keeps the expected activation the same in training and evaluation, so
-    nothing needs to change at test time. Returns None when dropout is off.
-    """
-    if not train or dropout == 0:
-        return None
-    mask = (rng.random(shape) >= dropout).astype(dtype)
-    mask /= 1 - dropout  # in place: the mask keeps the model's dtype
-    return mask
 
 
 def _check_cell_and_dropout(cell, dropout):
@@ -221,7 +211,7 @@ class CharRNN(_Model):
         for l in range(self.num_layers):
             w = _layer_weights(p, f"layer{l}.", self.cell)
             h, cache, final = layer_forward(self.cell, x, states[l], w)  # h (N, T, H)
-            mask = _dropout_mask(self.dropout, h.shape, self.dtype, train, rng)
+            mask = dropout_mask(self.dropout, h.shape, self.dtype, rng) if train else None
             x = h if mask is None else h * mask  # the next layer's (or the head's) input
             layer_caches.append(cache)
             masks.append(mask)
@@ -355,7 +345,7 @@ class SequenceClassifier(_Model):
                 zeros = np.zeros((N, H), self.dtype)
                 state = (zeros, zeros) if self.cell == "lstm" else zeros
                 h, cache, _ = layer_forward(self.cell, x, state, w[0])  # (N, T, H)
-            mask = _dropout_mask(self.dropout, h.shape, self.dtype, train, rng)
+            mask = dropout_mask(self.dropout, h.shape, self.dtype, rng) if train else None
             x = h if mask is None else h * mask  # the next layer's (or the head's) input
             layer_caches.append(cache)
             masks.append(mask)

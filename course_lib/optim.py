@@ -49,9 +49,10 @@ class Optimizer:
     step number ``self.step_count``.
 
     Attributes:
-    - params: dict name -> array, the arrays given to the constructor (not copies).
-    - step_count: int, number of steps taken.
-    - state: flat dict "buffer/name" -> array of that parameter's shape and dtype.
+        params: dict name -> array, the arrays given to the constructor (not copies).
+        lr: float, the learning rate.
+        step_count: int, number of steps taken.
+        state: flat dict ``"buffer/name"`` -> array of that parameter's shape and dtype.
     """
 
     buffer_names = ()
@@ -71,9 +72,14 @@ class Optimizer:
     def step(self, grads):
         """Take one step: update every parameter array in place from ``grads``.
 
-        Inputs:
-        - grads: dict with exactly the keys of ``params``; ``grads[k]`` a floating array
-          of exactly ``params[k].shape``. Left unchanged.
+        Args:
+            grads: dict with exactly the keys of ``params``; ``grads[k]`` a floating array
+                of exactly ``params[k].shape``. Left unchanged.
+
+        Raises:
+            ValueError: ``grads`` is not a dict, does not match ``params`` key for key,
+                or a gradient has the wrong shape or is not floating-point; raised before
+                anything is updated.
         """
         self._check_grads(grads)
         self.step_count += 1
@@ -82,9 +88,14 @@ class Optimizer:
             self._update(p, np.asarray(grads[name]), *buffers)
 
     def _update(self, p, g, *buffers):
-        """The update rule. p: a parameter array, updated in place; g: its gradient, the
-        same shape, read only; buffers: this parameter's state arrays, in the order of
-        ``buffer_names``, the same shape, updated in place."""
+        """The update rule.
+
+        Args:
+            p: a parameter array, updated in place.
+            g: its gradient, the same shape, read only.
+            *buffers: this parameter's state arrays, in the order of ``buffer_names``,
+                the same shape, updated in place.
+        """
         raise NotImplementedError
 
     def _check_grads(self, grads):
@@ -107,7 +118,7 @@ class Optimizer:
         """A snapshot of the whole state: later steps do not change it.
 
         Returns:
-        - dict: ``"step"`` -> int, and ``"buffer/name"`` -> a copy of that state array.
+            dict: ``"step"`` -> int, and ``"buffer/name"`` -> a copy of that state array.
         """
         snapshot = {"step": self.step_count}
         for key, buf in self.state.items():
@@ -119,7 +130,15 @@ class Optimizer:
 
         The optimizer must have been built with the same hyperparameters and parameter
         names and shapes; it then continues exactly as the one that was saved would.
-        Raises ValueError, before changing anything, if ``state`` does not fit.
+
+        Args:
+            state: dict as returned by :meth:`state_dict`: ``"step"`` -> int (or a 0-d
+                integer array) and ``"buffer/name"`` -> array of that buffer's shape.
+
+        Raises:
+            ValueError: ``state`` does not fit (missing or unexpected keys, ``"step"``
+                not an integer >= 0, an array of the wrong shape, or one that is not
+                real numbers); raised before changing anything.
         """
         missing = sorted((set(self.state) | {"step"}) - set(state))
         unexpected = sorted(set(state) - set(self.state) - {"step"})
@@ -133,6 +152,9 @@ class Optimizer:
             raise ValueError(f"state['step']: expected an integer >= 0, got {state['step']!r}")
         for key, buf in self.state.items():
             check_shape(f"state[{key!r}]", state[key], buf.shape)
+            kind = np.asarray(state[key]).dtype
+            if not (np.issubdtype(kind, np.floating) or np.issubdtype(kind, np.integer)):
+                raise ValueError(f"state[{key!r}]: expected real numbers, got dtype {kind}")
         self.step_count = int(step)
         for key, buf in self.state.items():
             np.copyto(buf, state[key])  # into our own arrays: the snapshot stays independent
@@ -141,12 +163,17 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, as ``torch.optim.SGD``.
 
-    Inputs:
-    - params: dict name -> floating np.ndarray of any shape, updated in place.
-    - lr: learning rate.
-    - momentum: mu; 0 disables the momentum buffer.
-    - nesterov: use Nesterov momentum (needs momentum > 0).
-    - weight_decay: lambda of an L2 penalty, added to the gradient.
+    Args:
+        params: dict name -> floating np.ndarray of any shape, updated in place.
+        lr: learning rate (required, no default).
+        momentum: mu; 0 (the default) disables the momentum buffer.
+        nesterov: use Nesterov momentum (needs momentum > 0); default False.
+        weight_decay: lambda of an L2 penalty, added to the gradient; default 0.
+
+    Raises:
+        ValueError: ``params`` is not a non-empty dict of str -> floating-point np.ndarray,
+            a hyperparameter is out of range (negative or NaN), or ``nesterov`` is set
+            with ``momentum`` 0.
     """
 
     def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
@@ -176,12 +203,18 @@ class SGD(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """Adagrad, as ``torch.optim.Adagrad`` with its defaults lr_decay=0, initial_accumulator_value=0.
+    """Adagrad, as ``torch.optim.Adagrad`` with lr_decay=0, initial_accumulator_value=0.
 
-    Inputs:
-    - params: dict name -> floating np.ndarray of any shape, updated in place.
-    - lr: learning rate.
-    - eps: added to the square root, to avoid dividing by 0.
+    Both are torch's defaults; this class has no such options.
+
+    Args:
+        params: dict name -> floating np.ndarray of any shape, updated in place.
+        lr: learning rate; default 1e-2.
+        eps: added to the square root, to avoid dividing by 0; default 1e-10.
+
+    Raises:
+        ValueError: ``params`` is not a non-empty dict of str -> floating-point np.ndarray,
+            or a hyperparameter is out of range (negative or NaN).
     """
 
     buffer_names = ("sum",)
@@ -202,12 +235,16 @@ class Adagrad(Optimizer):
 class RMSprop(Optimizer):
     """RMSprop, as ``torch.optim.RMSprop`` (not centered): eps outside the square root.
 
-    Inputs:
-    - params: dict name -> floating np.ndarray of any shape, updated in place.
-    - lr: learning rate.
-    - alpha: decay rate of the running mean of g^2.
-    - eps: added to the square root, to avoid dividing by 0.
-    - momentum: mu; 0 disables the momentum buffer.
+    Args:
+        params: dict name -> floating np.ndarray of any shape, updated in place.
+        lr: learning rate; default 1e-2.
+        alpha: decay rate of the running mean of g^2; default 0.99.
+        eps: added to the square root, to avoid dividing by 0; default 1e-8.
+        momentum: mu; 0 (the default) disables the momentum buffer.
+
+    Raises:
+        ValueError: ``params`` is not a non-empty dict of str -> floating-point np.ndarray,
+            or a hyperparameter is out of range (negative or NaN).
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0):
@@ -236,12 +273,18 @@ class RMSprop(Optimizer):
 class Adam(Optimizer):
     """Adam, as ``torch.optim.Adam`` (weight_decay is an L2 term in the gradient, not AdamW).
 
-    Inputs:
-    - params: dict name -> floating np.ndarray of any shape, updated in place.
-    - lr: learning rate.
-    - betas: (beta1, beta2), decay rates of the running means of g and g^2.
-    - eps: added to the square root, to avoid dividing by 0.
-    - weight_decay: lambda of an L2 penalty, added to the gradient.
+    Args:
+        params: dict name -> floating np.ndarray of any shape, updated in place.
+        lr: learning rate; default 1e-3.
+        betas: (beta1, beta2), decay rates of the running means of g and g^2, each in
+            ``[0, 1)``; default (0.9, 0.999).
+        eps: added to the square root, to avoid dividing by 0; default 1e-8.
+        weight_decay: lambda of an L2 penalty, added to the gradient; default 0.
+
+    Raises:
+        ValueError: ``params`` is not a non-empty dict of str -> floating-point np.ndarray,
+            a hyperparameter is out of range (negative or NaN), or a beta is outside
+            ``[0, 1)``.
     """
 
     buffer_names = ("exp_avg", "exp_avg_sq")
@@ -307,6 +350,9 @@ def clip_grad_norm(grads, max_norm, *, total_norm=None):
 
     Returns:
         total_norm: float, sqrt of the sum of squares of every entry, before clipping.
+
+    Raises:
+        ValueError: ``grads`` is not a dict of str -> floating-point np.ndarray.
     """
     _check_float_arrays("grads", grads)
     if total_norm is None:
@@ -323,9 +369,12 @@ def clip_grad_value(grads, clip_value):
 
     As ``torch.nn.utils.clip_grad_value_``.
 
-    Inputs:
-    - grads: dict name -> floating np.ndarray of any shape, modified in place.
-    - clip_value: the largest absolute value allowed.
+    Args:
+        grads: dict name -> floating np.ndarray of any shape, modified in place.
+        clip_value: the largest absolute value allowed.
+
+    Raises:
+        ValueError: ``grads`` is not a dict of str -> floating-point np.ndarray.
     """
     _check_float_arrays("grads", grads)
     for g in grads.values():

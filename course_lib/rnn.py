@@ -1,13 +1,29 @@
 """The vanilla RNN: ``h_t = tanh(x_t @ Wx + h_{t-1} @ Wh + b)``.
 
-Derived in ``notebooks/02_rnn_bptt``: the step kernels are the math written once; the
-sequence kernels compute exactly the same thing (the tests check that a sequence equals
-its steps looped), organised for speed:
+Derived in ``notebooks/02_rnn_bptt``. The module holds each computation in the forms
+the course teaches it:
 
-- one GEMM computes every step's input projection ``x_t @ Wx`` at once;
-- the loop over time does only what must be sequential: ``h_{t-1} @ Wh`` and the tanh;
-- states are stored time-major, ``(T, N, H)``, so each step reads and writes one
-  contiguous block, and the weight gradients become one GEMM over all steps.
+- **Step kernels** (:func:`rnn_step_forward`, :func:`rnn_step_backward`): the math of
+  one time step, written once.
+- **Reference sequence kernels** (:func:`rnn_forward_reference`,
+  :func:`rnn_backward_reference`): what the notebook derives and shows. The forward
+  loops over ``t`` calling the step forward and keeps every step's cache in a list;
+  backpropagation through time loops over ``t`` backwards calling the step backward,
+  adds up the weight gradients of all steps and carries ``dh_prev`` into the step
+  before. Read these to see what BPTT *is*.
+- **Fast sequence kernels** (:func:`rnn_forward`, :func:`rnn_backward`): the same
+  function and the same gradients (the tests hold them to the reference up to
+  rounding), organised for speed. That is why they look different:
+
+  - ``x_t @ Wx`` does not depend on the hidden state, so every step's input projection
+    is one GEMM, ``(T * N, D) @ (D, H)``, instead of T small ones; the loop over time
+    keeps only what is sequential: ``h_{t-1} @ Wh`` and the tanh.
+  - States are stored time-major, ``(T, N, H)``: each step reads and writes one
+    contiguous ``(N, H)`` block, and all steps side by side are one ``(T * N, H)``
+    matrix, so the backward's weight gradients (a sum over steps in the reference)
+    are one GEMM each, and ``tanh' = 1 - h^2`` is computed for all steps at once.
+  - Per-step temporaries live in reused scratch buffers (:mod:`course_lib._scratch`),
+    never returned; outputs and caches are fresh arrays.
 
 Shapes: N batch, T time steps, D input features, H hidden units.
 """
@@ -66,6 +82,75 @@ def rnn_step_backward(dh_next, cache):
     dWx = cache.x.T @ da
     dWh = cache.h_prev.T @ da
     db = da.sum(axis=0)
+    return dx, dh_prev, dWx, dWh, db
+
+
+@dataclass
+class RNNReferenceCache:
+    """What :func:`rnn_backward_reference` needs: the caches of the steps, in order.
+
+    Attributes:
+        steps: ``T`` :class:`RNNStepCache` objects; ``steps[t]`` is step ``t``'s.
+        Wx: ``(D, H)`` and Wh: ``(H, H)``, the weights in the computing dtype; they give
+            the weight gradients their shape and dtype (also when ``T`` is 0).
+    """
+
+    steps: list
+    Wx: np.ndarray
+    Wh: np.ndarray
+
+
+def rnn_forward_reference(x, h0, Wx, Wh, b):
+    """:func:`rnn_forward` as the notebook derives it: :func:`rnn_step_forward` looped.
+
+    Args:
+        x: ``(N, T, D)`` input sequence.
+        h0: ``(N, H)`` initial hidden state.
+        Wx: ``(D, H)``, Wh: ``(H, H)``, b: ``(H,)`` as in :func:`rnn_step_forward`.
+
+    Returns:
+        h: ``(N, T, H)`` the hidden state at every step.
+        cache: :class:`RNNReferenceCache` for :func:`rnn_backward_reference`.
+    """
+    N, T, _, H = recurrent_dims(x, h0, Wx, Wh, {"b": b}, gates=1, sequence=True, h_name="h0")
+    dtype = float_dtype(x=x, h0=h0, Wx=Wx, Wh=Wh, b=b)
+    x = np.asarray(x)
+    h = np.empty((N, T, H), dtype)
+    steps = []
+    h_prev = h0
+    for t in range(T):
+        h_prev, step_cache = rnn_step_forward(x[:, t], h_prev, Wx, Wh, b)
+        h[:, t] = h_prev
+        steps.append(step_cache)
+    return h, RNNReferenceCache(steps=steps, Wx=np.asarray(Wx, dtype), Wh=np.asarray(Wh, dtype))
+
+
+def rnn_backward_reference(dh, cache):
+    """:func:`rnn_backward` as the notebook derives it: :func:`rnn_step_backward` looped.
+
+    Step ``t``'s hidden state reaches the loss directly (``dh[:, t]``) and through step
+    ``t + 1`` (the ``dh_prev`` that step returns): its gradient is the sum of the two.
+    The weights are shared by all steps, so their gradients add up over the steps.
+
+    Args:
+        dh: ``(N, T, H)`` upstream gradient on every hidden state.
+        cache: from :func:`rnn_forward_reference`.
+
+    Returns:
+        dx ``(N, T, D)``, dh0 ``(N, H)``, dWx ``(D, H)``, dWh ``(H, H)``, db ``(H,)``.
+    """
+    dtype = cache.Wx.dtype
+    dh = np.asarray(dh, dtype)  # the forward's dtype throughout
+    N, T, H = dh.shape
+    dx = np.empty((N, T, cache.Wx.shape[0]), dtype)
+    dh_prev = np.zeros((N, H), dtype)  # nothing flows back into the last step from later
+    dWx, dWh, db = np.zeros_like(cache.Wx), np.zeros_like(cache.Wh), np.zeros(H, dtype)
+    for t in reversed(range(T)):
+        dx_t, dh_prev, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t] + dh_prev, cache.steps[t])
+        dx[:, t] = dx_t
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
     return dx, dh_prev, dWx, dWh, db
 
 

@@ -34,13 +34,21 @@ def _check_knobs(temperature, top_k, num_classes):
 def probabilities(logits, temperature=1.0, top_k=None):
     """The distribution sampling draws from: ``softmax(logits / T)`` over the top k.
 
-    Inputs:
-    - logits: ``(V,)`` scores for the next character.
-    - temperature: T >= 0; 0 gives the one-hot of the argmax (the first, on ties).
-    - top_k: keep only the k largest logits (ties at the k-th: exactly k are kept).
+    Args:
+        logits: ``(V,)`` scores for the next character; ``-inf`` is allowed (that
+            character is never drawn), but not as the largest, and NaN nowhere.
+        temperature: T >= 0; 0 gives the one-hot of the argmax (the first, on ties).
+            Default 1.0, the model's own distribution.
+        top_k: keep only the k largest logits (ties at the k-th: exactly k are kept);
+            None (the default): all.
 
     Returns:
-    - p: float64 ``(V,)``, non-negative, sums to 1.
+        p: float64 ``(V,)``, non-negative, sums to 1.
+
+    Raises:
+        ValueError: ``logits`` is not 1-D, is empty, holds NaN or has ``+inf`` or
+            ``-inf`` as its largest value; ``temperature`` is not a number >= 0;
+            ``top_k`` is not an integer >= 1.
     """
     logits = np.asarray(logits, dtype=np.float64)
     if logits.ndim != 1:
@@ -84,6 +92,11 @@ def sample(model, vocab, *, prime="", length=500, temperature=1.0, top_k=None, s
 
     Returns:
         str: ``prime`` followed by the ``length`` generated characters.
+
+    Raises:
+        ValueError: ``length`` is not an integer >= 0, ``temperature`` or ``top_k`` is
+            invalid (as in :func:`probabilities`), the model's ``config["vocab_size"]``
+            differs from ``vocab.size``, or ``prime`` holds a character not in ``vocab``.
     """
     check_count("length", length, minimum=0)
     _check_knobs(temperature, top_k, vocab.size)

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import optim
 
+
 class Surface:
     """A loss surface of two parameters, on which notebook 03 lets optimizers walk.
 

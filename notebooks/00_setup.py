@@ -117,8 +117,12 @@ h_next, cache = rnn_step_forward(x, h_prev, Wx, Wh, b)
 dx, dh_prev, dWx, dWh, db = rnn_step_backward(dh_next, cache)
 
 
-def step():
-    """h_next, recomputed from the arrays that numerical_gradient nudges in place."""
+def step(_):
+    """h_next, recomputed from the arrays that numerical_gradient nudges in place.
+
+    numerical_gradient passes the nudged array; step ignores it, as that array is one of
+    the five read here.
+    """
     return rnn_step_forward(x, h_prev, Wx, Wh, b)[0]
 
 

@@ -48,9 +48,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib import activations, losses
-from course_lib.notebook import nb01_activations as nb01, widgets
-from course_lib.notebook.modes import by_mode
 from course_lib.gradcheck import numerical_gradient, rel_error
+from course_lib.notebook import nb01_activations as nb01
+from course_lib.notebook import widgets
+from course_lib.notebook.modes import by_mode
 from course_lib.notebook.style import use_course_style
 
 use_course_style()  # colour-blind-safe colours; COURSE_LECTURE=1 for a projector
@@ -112,7 +113,7 @@ for name, (by_hand, library, library_grad, grad_from_output) in cases.items():
     out = library(z_check)
     assert np.allclose(by_hand(z_check), out)
     assert np.allclose(grad_from_output(out), library_grad(out))
-    numerical = numerical_gradient(lambda: library(z_check), z_check, ones)
+    numerical = numerical_gradient(library, z_check, ones)
     assert rel_error(library_grad(out), numerical) < 1e-6
     print(f"{name:<8} f(z) and f'(z) match course_lib; f'(z) matches central differences (rel. error < 1e-6)  OK")
 
@@ -433,8 +434,8 @@ print(f"for reference, a model that guesses uniformly scores log C = {np.log(C):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def loss_by_hand():
-    """The one-hot cross-entropy of the current `logits` (numerical_gradient nudges them)."""
+def loss_by_hand(logits):
+    """The one-hot cross-entropy of `logits` (numerical_gradient passes them, nudged)."""
     return -np.sum(Y * activations.log_softmax(logits)) / N
 
 
@@ -632,7 +633,7 @@ loss_masked_library, dlogits_masked_library = losses.softmax_cross_entropy(logit
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def masked_loss():
+def masked_loss(logits_seq):
     return losses.softmax_cross_entropy(logits_seq, y_seq, mask=mask)[0]
 
 
@@ -741,7 +742,7 @@ verdicts = {}
 for name, candidate in [("real softmax", activations.softmax), ("buggy 'softmax'", softmax_buggy)]:
     sums_to_one = np.allclose(candidate(logits_bug).sum(axis=-1), 1)
     derived = (candidate(logits_bug) - Y_bug) / 4  # the gradient section 4.2 derived for a softmax
-    error = rel_error(derived, numerical_gradient(lambda: mean_nll(candidate), logits_bug))
+    error = rel_error(derived, numerical_gradient(lambda _: mean_nll(candidate), logits_bug))
     verdicts[name] = (sums_to_one, error < 1e-7)
     print(f"{name:<16} sum-to-one check {'passes' if sums_to_one else 'FAILS':<7} "
           f"gradient check {'passes' if error < 1e-7 else 'FAILS (relative error > 1e-2)'}")

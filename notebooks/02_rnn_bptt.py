@@ -44,25 +44,35 @@ if "google.colab" in sys.modules:
         fetch(name)
 
 # %%
+import inspect
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 
 from course_lib import minchar
-from course_lib.notebook import nb02_rnn_bptt as nb02, widgets
 from course_lib.activations import log_softmax, softmax
 from course_lib.data.batching import stream_batches, train_val_split
-from course_lib.notebook.modes import by_mode
 from course_lib.data.datasets import load_tinyshakespeare
+from course_lib.data.vocab import CharVocab
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.layers import temporal_affine_backward, temporal_affine_forward
 from course_lib.losses import softmax_cross_entropy
 from course_lib.models import CharRNN
-from course_lib.optim import SGD, clip_grad_norm, clip_grad_value
+from course_lib.notebook import nb02_rnn_bptt as nb02
+from course_lib.notebook import widgets
+from course_lib.notebook.modes import by_mode
 from course_lib.notebook.style import OKABE_ITO, use_course_style
-from course_lib.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from course_lib.optim import SGD, clip_grad_norm, clip_grad_value
+from course_lib.rnn import (
+    rnn_backward,
+    rnn_backward_reference,
+    rnn_forward,
+    rnn_forward_reference,
+    rnn_step_backward,
+    rnn_step_forward,
+)
 from course_lib.training import NonFiniteError, TruncatedBPTT, evaluate_lm, fit
-from course_lib.data.vocab import CharVocab
 
 use_course_style()  # colour-blind-safe colours; COURSE_LECTURE=1 for a projector
 
@@ -138,9 +148,21 @@ for t in range(T):
 hs_by_hand = np.stack(hs_by_hand, axis=1)  # (N, T, H)
 
 # %% [markdown]
-# `course_lib.rnn.rnn_forward` computes the same thing, organised for speed: the input
-# projections $x_t W_x$ of all $T$ steps in one matrix product, and only the part that
-# must be sequential, $h_{t-1} W_h$ and the tanh, inside the loop.
+# `course_lib.rnn` keeps exactly this loop, written with its step kernel, as
+# `rnn_forward_reference`: the form to read. Its step caches, one per step, are what the
+# backward pass (section 3) will need.
+
+# %%
+print(inspect.getsource(rnn_forward_reference))
+hs_reference, _ = rnn_forward_reference(xs, h0, Wx, Wh, b)
+assert np.allclose(hs_reference, hs_by_hand)
+print("hand-written loop == rnn_forward_reference  OK")
+
+# %% [markdown]
+# `course_lib.rnn.rnn_forward`, the kernel the rest of the course trains with, computes
+# the same thing, organised for speed: the input projections $x_t W_x$ of all $T$ steps
+# in one matrix product, and only the part that must be sequential, $h_{t-1} W_h$ and the
+# tanh, inside the loop.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -306,8 +328,11 @@ h_next = np.tanh(x @ Wx + h_prev @ Wh + b)
 mine = step_backward(dh_next, x, h_prev, h_next, Wx, Wh)
 
 
-def one_step():
-    """h_next, recomputed from the arrays that numerical_gradient nudges in place."""
+def one_step(_):
+    """h_next, recomputed from the arrays that numerical_gradient nudges in place.
+
+    The nudged array, passed as the argument, is one of those read here: ignore it.
+    """
     return np.tanh(x @ Wx + h_prev @ Wh + b)
 
 
@@ -375,9 +400,11 @@ def bptt(dh, xs, h0, hs, Wx, Wh):
 
 
 # %% [markdown]
-# Checked twice: against numerical gradients of the sequence loss
-# $L = \sum_t \sum h_t \odot g_t$, and against `course_lib.rnn.rnn_backward`, which
-# computes the same thing with the weight gradients as one matrix product over all steps.
+# Checked three times: against numerical gradients of the sequence loss
+# $L = \sum_t \sum h_t \odot g_t$; against `course_lib.rnn.rnn_backward_reference`, which
+# is this very loop written with `rnn_step_backward`; and against the fast
+# `course_lib.rnn.rnn_backward`, which computes the same thing with the weight gradients
+# as one matrix product over all steps.
 
 # %%
 rng = np.random.default_rng(3)
@@ -387,9 +414,12 @@ dh = rng.standard_normal((N, T, H))  # an upstream gradient on every hidden stat
 hs, seq_cache = rnn_forward(xs, h0, Wx, Wh, b)
 mine = bptt(dh, xs, h0, hs, Wx, Wh)
 library = rnn_backward(dh, seq_cache)
+_, reference_cache = rnn_forward_reference(xs, h0, Wx, Wh, b)
+for mine_grad, reference_grad in zip(mine, rnn_backward_reference(dh, reference_cache)):
+    assert np.allclose(mine_grad, reference_grad)  # the same loop, in course_lib
 
 
-def whole_sequence():
+def whole_sequence(_):  # as one_step: the nudged array is one of those read here
     return rnn_forward(xs, h0, Wx, Wh, b)[0]
 
 

@@ -46,11 +46,11 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_lib import optim, schedules
-from course_lib import surfaces
-from course_lib.notebook import nb03_optimizers as nb03, widgets
-from course_lib.notebook.modes import by_mode
+from course_lib import optim, schedules, surfaces
 from course_lib.gradcheck import numerical_gradient, rel_error
+from course_lib.notebook import nb03_optimizers as nb03
+from course_lib.notebook import widgets
+from course_lib.notebook.modes import by_mode
 from course_lib.notebook.style import use_course_style
 
 use_course_style()  # colour-blind-safe colours; COURSE_LECTURE=1 for a projector
@@ -115,7 +115,7 @@ def loss_and_grads(params):
 params = {"W": rng.standard_normal((4, 2)), "b": rng.standard_normal(2)}
 _, grads = loss_and_grads(params)
 for name in params:
-    error = rel_error(grads[name], numerical_gradient(lambda: loss_and_grads(params)[0], params[name]))
+    error = rel_error(grads[name], numerical_gradient(lambda _: loss_and_grads(params)[0], params[name]))
     assert error < 1e-7, f"d{name}: relative error {error:.1e}"
     print(f"d{name}: shape {grads[name].shape}, relative error < 1e-7  OK")
 
@@ -365,7 +365,7 @@ point = np.array([-0.7, 0.4])
 assert np.allclose(rosenbrock_grad(*point), surfaces.SURFACES["rosenbrock"].grad(point))
 print("rosenbrock: hand-written gradient == surfaces.SURFACES['rosenbrock'].grad  OK")
 for name, surface in surfaces.SURFACES.items():
-    numeric = numerical_gradient(lambda: surface.f(*point), point)
+    numeric = numerical_gradient(lambda p: surface.f(*p), point)
     error = rel_error(surface.grad(point), numeric)
     assert error < 1e-7, f"{name}: relative error {error:.1e}"
     print(f"{name:<10}: gradient vs central differences, relative error < 1e-7  OK")
@@ -657,10 +657,10 @@ plt.show()
 # %%
 from course_lib.data.batching import train_val_split
 from course_lib.data.datasets import load_tinyshakespeare
-from course_lib.training.metrics import bits_per_char, moving_average
+from course_lib.data.vocab import CharVocab
 from course_lib.models import CharRNN
 from course_lib.training import NonFiniteError, TruncatedBPTT, evaluate_lm, fit
-from course_lib.data.vocab import CharVocab
+from course_lib.training.metrics import bits_per_char, moving_average
 
 text = load_tinyshakespeare()
 vocab = CharVocab.from_text(text)  # all 65 characters, in both modes

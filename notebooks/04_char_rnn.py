@@ -54,20 +54,20 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from course_lib import minchar, sampling
-from course_lib.notebook import nb04_char_rnn as nb04
 from course_lib.data.batching import stream_batches, train_val_split
-from course_lib.notebook.modes import by_mode
 from course_lib.data.datasets import load_tinyshakespeare
+from course_lib.data.vocab import CharVocab
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.losses import softmax_cross_entropy
 from course_lib.lstm import lstm_forward, lstm_step_forward
 from course_lib.models import CharRNN
-from course_lib.optim import Adagrad, Adam, clip_grad_value
+from course_lib.notebook import nb04_char_rnn as nb04
+from course_lib.notebook.modes import by_mode
 from course_lib.notebook.style import use_course_style
+from course_lib.optim import Adagrad, Adam, clip_grad_value
 from course_lib.pretrained import load_pretrained
 from course_lib.training import TruncatedBPTT, evaluate_lm, fit, metrics
 from course_lib.training.minchar_loop import train as train_minchar
-from course_lib.data.vocab import CharVocab
 
 use_course_style()  # colour-blind-safe colours; COURSE_LECTURE=1 for a projector
 
@@ -191,7 +191,7 @@ hprev = 0.5 * rng.standard_normal((6, 1))
 _, grads, _ = minchar.loss_fun(small, inputs, targets, hprev, clip=None)
 
 for name, param in small.items():
-    numeric = numerical_gradient(lambda: minchar.loss_fun(small, inputs, targets, hprev, clip=None)[0], param)
+    numeric = numerical_gradient(lambda _: minchar.loss_fun(small, inputs, targets, hprev, clip=None)[0], param)
     error = rel_error(grads[name], numeric)
     assert error < 1e-5, f"d{name}: relative error {error:.1e}"
     print(f"d{name + ':':<5} shape {str(grads[name].shape):<8} relative error < 1e-5  OK")

@@ -199,7 +199,7 @@ def objective(outs, douts):
 
 
 def numerical_grad(f, x, h=1e-3):
-    """Central differences from course_lib.gradcheck, Richardson-extrapolated.
+    """Central differences from course_lib.gradcheck (``f(x)``, as there), Richardson-extrapolated.
 
     ``(4 D(h) - D(2h)) / 3`` cancels the O(h^2) error term of the central difference
     ``D``, leaving O(h^4); so h can be 1e-3, where the roundoff in ``f`` costs ~1e-13
@@ -216,7 +216,7 @@ def check_numerical_gradients(cell, mode, inputs, douts, tol):
     outs, cache = forward(cell, mode, inputs)
     grads = backward(cell, mode, douts, cache)
 
-    def f():
+    def f(_):  # the perturbed array is one of inputs' values: read them all
         return objective(forward(cell, mode, inputs)[0], douts)
 
     errors = {}

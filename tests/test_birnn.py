@@ -7,8 +7,6 @@ gradient check uses course_lib.gradcheck.rel_error < 1e-7 in float64.
 
 import numpy as np
 import pytest
-
-from course_lib.gradcheck import rel_error
 from recurrent_cases import (
     CELLS,
     GRADCHECK_TOL_FIXED,
@@ -19,10 +17,12 @@ from recurrent_cases import (
     copy_inputs,
     dtype_params,
     make_params,
-    numerical_grad,
     name_pattern,
+    numerical_grad,
     torch_bidirectional,
 )
+
+from course_lib.gradcheck import rel_error
 
 N, T, D, H = 4, 5, 3, 2
 LENGTHS = np.array([5, 2, 1, 3])  # unsorted, with 1 and T
@@ -194,7 +194,7 @@ def test_numerical_gradient(cell, lengths):
         lengths = np.array([4, 1, 3])
     out, (dx, g_fw, g_bw) = _run(cell, x, fw, bw, dout, lengths)
 
-    def f():
+    def f(_):  # the perturbed array is x or a weight: read them all
         return float(np.sum(bidirectional_forward(x, cell.name, fw, bw, lengths=lengths)[0] * dout))
 
     errors = {"x": rel_error(dx, numerical_grad(f, x))}

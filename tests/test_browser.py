@@ -77,15 +77,18 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # Which notebooks have widgets ----------------------------------------------------------
 
-# A notebook has widgets when a code cell uses the course's widget module, in any of the
-# spellings a notebook would use: `from course_lib import widgets`, `from course_lib
-# import plots, widgets`, `import course_lib.notebook.widgets as w`, `from course_lib.notebook.widgets
-# import ...`, or a call `course_lib.notebook.widgets.plot_widget(...)`. Every widget of the
-# course is built there; `import ipywidgets` alone (as 00_setup does, to print its
-# version) does not count.
+# A notebook has widgets when a code cell uses the course's widget builders
+# (`course_lib.notebook.widgets`) or a notebook's own module of widgets
+# (`course_lib.notebook.nbNN_<topic>`), in any of the spellings a notebook would use:
+# `from course_lib.notebook import nb02_rnn_bptt as nb02, widgets`, `import
+# course_lib.notebook.widgets as w`, `from course_lib.notebook.nb04_char_rnn import ...`, or a
+# call `course_lib.notebook.widgets.plot_widget(...)`. Every widget of the course is built
+# there; `import ipywidgets` alone (as 00_setup does, to print its version) does not count,
+# nor do the style and the modes, which every notebook imports from `course_lib.notebook`.
+WIDGET_MODULE = r"(?:widgets|nb\d\d_\w+)"
 WIDGET_USE = re.compile(
-    r"\bcourse_lib\.widgets\b"
-    r"|\bfrom[ \t]+course_lib[ \t]+import[ \t]+(?:\([\w\s,]*?|[\w \t,]*?)\bwidgets\b"
+    rf"\bcourse_lib\.notebook\.{WIDGET_MODULE}\b"
+    rf"|\bfrom[ \t]+course_lib\.notebook[ \t]+import[ \t]+(?:\([\w\s,]*?|[\w \t,]*?)\b{WIDGET_MODULE}\b"
 )
 NOTEBOOK_NAME = re.compile(r"^\d\d_.+\.ipynb$")
 
@@ -754,9 +757,13 @@ def write_notebook(path, *sources):
 
 
 @pytest.mark.parametrize("source", [
-    "from course_lib import widgets",
-    "from course_lib import plots, widgets as w",
-    "from course_lib import (\n    plots,\n    widgets,\n)",
+    "from course_lib.notebook import widgets",
+    "from course_lib.notebook import style, widgets as w",
+    "from course_lib.notebook import (\n    style,\n    widgets,\n)",
+    "from course_lib.notebook import nb02_rnn_bptt as nb02",
+    "from course_lib.notebook import modes, nb04_char_rnn",
+    "from course_lib.notebook.nb04_char_rnn import sampling_widget",
+    "import course_lib.notebook.nb01_activations as nb01",
     "import course_lib.notebook.widgets",
     "import course_lib.notebook.widgets as cw",
     "from course_lib.notebook.widgets import plot_widget, slider",
@@ -768,9 +775,11 @@ def test_discovery_finds_a_widget_notebook(tmp_path, source):
 
 @pytest.mark.parametrize("source", [
     "import ipywidgets\nprint(ipywidgets.__version__)",  # as 00_setup does
-    "from course_lib import plots\nwidgets = []",
-    "# from course_lib import widgets, in a comment",
+    "from course_lib.notebook import style\nwidgets = []",
+    "# from course_lib.notebook import widgets, in a comment",
     "from course_lib.notebook.style import use_course_style",
+    "from course_lib.notebook import modes, style",
+    "from course_lib import widgets",  # no such module: the builders live in course_lib.notebook
 ])
 def test_discovery_skips_a_notebook_without_widgets(tmp_path, source):
     assert not uses_widgets(write_notebook(tmp_path / "01_x.ipynb", source))
@@ -778,12 +787,12 @@ def test_discovery_skips_a_notebook_without_widgets(tmp_path, source):
 
 def test_discovery_picks_only_numbered_notebooks(tmp_path):
     for name in ("01_rnn.ipynb", "scratch.ipynb", "1_short.ipynb"):
-        write_notebook(tmp_path / name, "from course_lib import widgets")
+        write_notebook(tmp_path / name, "from course_lib.notebook import widgets")
     write_notebook(tmp_path / "02_none.ipynb", "import numpy")
     (tmp_path / "03_half_written.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "from course_lib imp',
                                                     encoding="utf-8")
     (tmp_path / "04_half_written.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "from course_lib '
-                                                    'import widgets', encoding="utf-8")
+                                                    '.notebook import widgets', encoding="utf-8")
     assert [p.name for p in widget_notebooks(tmp_path)] == ["01_rnn.ipynb", "04_half_written.ipynb"]
 
 

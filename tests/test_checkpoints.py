@@ -6,15 +6,14 @@ import zipfile
 
 import numpy as np
 import pytest
+from test_training import TEXT_IDS, Bigram
 
 from course_lib import schedules
-from course_lib.training import checkpoints
-from course_lib.training.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from course_lib.data.vocab import CharVocab
 from course_lib.models import CharRNN
 from course_lib.optim import SGD, Adam, RMSprop
-from course_lib.training import History, TruncatedBPTT, evaluate_lm, fit
-from course_lib.data.vocab import CharVocab
-from test_training import TEXT_IDS, Bigram
+from course_lib.training import History, TruncatedBPTT, checkpoints, evaluate_lm, fit
+from course_lib.training.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 
 pytestmark = pytest.mark.filterwarnings("error")
 

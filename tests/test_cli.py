@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from course_lib import cli
-from course_lib.training.checkpoints import load_checkpoint, save_checkpoint
 from course_lib.models import CharRNN, SequenceClassifier
 from course_lib.sampling import sample
 from course_lib.training import TruncatedBPTT
+from course_lib.training.checkpoints import load_checkpoint, save_checkpoint
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -238,13 +238,13 @@ def test_minutes_is_a_budget_of_training_time_in_all(capsys, text, tmp_path):
 def test_periodic_checkpoints_are_written_during_the_run(capsys, text, tmp_path, monkeypatch):
     out = tmp_path / "run.npz"
     saved_at = []
-    real_save = cli.save_checkpoint
+    real_save = save_checkpoint
 
     def spy(path, model, *args, **kwargs):
         saved_at.append(kwargs.get("history").next_step if "history" in kwargs else args[2].next_step)
         return real_save(path, model, *args, **kwargs)
 
-    monkeypatch.setattr(cli, "save_checkpoint", spy)
+    monkeypatch.setattr("course_lib.cli.train.save_checkpoint", spy)  # what the train command calls
     train(capsys, text, out, "--steps", 7, "--checkpoint-every", 3)
     assert saved_at == [3, 6, 7]
 

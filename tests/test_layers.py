@@ -34,7 +34,7 @@ def affine_gradcheck(forward, backward, x, W, b, dout):
     grads = backward(dout, cache)
     errors = []
     for arg, grad in zip((x, W, b), grads):
-        num = numerical_gradient(lambda: forward(x, W, b)[0], arg, df=dout)
+        num = numerical_gradient(lambda _: forward(x, W, b)[0], arg, df=dout)
         assert grad.shape == arg.shape
         errors.append(rel_error(grad, num))
     return max(errors)
@@ -139,7 +139,7 @@ def test_embedding_is_a_one_hot_matmul_and_repeated_indices_accumulate(rng):
 def test_embedding_gradient_check(rng, N, T, V, D):
     idx, W, dout = embedding_case(rng, N, T, V, D)
     _, cache = embedding_forward(idx, W)
-    num = numerical_gradient(lambda: embedding_forward(idx, W)[0], W, df=dout)
+    num = numerical_gradient(lambda w: embedding_forward(idx, w)[0], W, df=dout)
     assert rel_error(embedding_backward(dout, cache), num) < 1e-7
 
 
@@ -155,7 +155,7 @@ def test_embedding_gradient_check_random_shapes(N, T, V, D, seed):
     idx, W, dout = embedding_case(np.random.default_rng(seed), N, T, V, D)
     out, cache = embedding_forward(idx, W)
     assert out.shape == (N, T, D)
-    num = numerical_gradient(lambda: embedding_forward(idx, W)[0], W, df=dout)
+    num = numerical_gradient(lambda w: embedding_forward(idx, w)[0], W, df=dout)
     assert rel_error(embedding_backward(dout, cache), num) < 1e-6
 
 
@@ -342,3 +342,16 @@ def test_non_contiguous_upstream_gradients_give_the_same_results(rng):
     _, cache = embedding_forward(idx, We)
     dout_view = np.ascontiguousarray(dout.transpose(2, 0, 1)).transpose(1, 2, 0)
     np.testing.assert_allclose(embedding_backward(dout_view, cache), embedding_backward(dout, cache), rtol=1e-15)
+
+
+def test_dropout_mask_is_inverted_dropout():
+    from course_lib.layers import dropout_mask
+
+    assert dropout_mask(0.0, (3, 4), np.float32, np.random.default_rng(0)) is None
+    mask = dropout_mask(0.25, (200, 300), np.float32, np.random.default_rng(1))
+    assert mask.dtype == np.float32 and mask.shape == (200, 300)
+    assert set(np.unique(mask).tolist()) == {0.0, np.float32(1 / 0.75)}
+    assert abs(np.mean(mask == 0) - 0.25) < 0.01  # about p of the units dropped
+    assert abs(mask.mean() - 1.0) < 0.02  # the expected activation is kept
+    again = dropout_mask(0.25, (200, 300), np.float32, np.random.default_rng(1))
+    np.testing.assert_array_equal(mask, again)  # seeded alike, drawn alike

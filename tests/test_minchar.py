@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 
 from course_lib import minchar
-from course_lib.training import minchar_loop
+from course_lib.data.vocab import CharVocab
 from course_lib.gradcheck import numerical_gradient, rel_error
 from course_lib.layers import temporal_affine_backward, temporal_affine_forward
 from course_lib.losses import softmax_cross_entropy
 from course_lib.minchar import MinCharRNN, adagrad_update, evaluate, init_params, loss_fun, sample
 from course_lib.optim import Adagrad
 from course_lib.rnn import rnn_backward, rnn_forward
-from course_lib.data.vocab import CharVocab
+from course_lib.training import minchar_loop
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -62,7 +62,7 @@ def test_gradients_match_numerical(case):
     for name, g in grads.items():
         np.testing.assert_array_equal(g, unclipped[name])  # the check must not go through clipping
         assert np.abs(g).max() < minchar.CLIP - 1
-        num = numerical_gradient(lambda: loss_fun(params, inputs, targets, hprev)[0], params[name])
+        num = numerical_gradient(lambda _: loss_fun(params, inputs, targets, hprev)[0], params[name])
         assert rel_error(g, num) < 1e-7, name
 
 

@@ -14,10 +14,6 @@ import math
 
 import numpy as np
 import pytest
-
-from course_lib.gradcheck import rel_error
-from course_lib.models import CharRNN, SequenceClassifier
-from course_lib.optim import Adam
 from recurrent_cases import (
     CELL_BY_NAME,
     TORCH_TOL,
@@ -26,6 +22,10 @@ from recurrent_cases import (
     numerical_grad,
     torch_param_grads,
 )
+
+from course_lib.gradcheck import rel_error
+from course_lib.models import CharRNN, SequenceClassifier
+from course_lib.optim import Adam
 
 CELLS = ("rnn", "lstm", "gru")
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -59,7 +59,7 @@ def check_gradients(model, loss_fn):
     errors = {}
     for name, p in model.params.items():
         assert grads[name].shape == p.shape and grads[name].dtype == p.dtype, name
-        numeric = numerical_grad(lambda: loss_fn()[0], p)  # perturbs model.params in place
+        numeric = numerical_grad(lambda _: loss_fn()[0], p)  # perturbs model.params in place
         errors[name] = rel_error(grads[name], numeric)
     bad = {k: e for k, e in errors.items() if not e < GRAD_TOL}
     assert not bad, f"rel errors above {GRAD_TOL}: {bad}"

@@ -1,15 +1,15 @@
 """Notebook 01: its exercise checkers (both ways) and its widget functions."""
 
 import matplotlib
+import nb_helpers  # tests/ is on sys.path (rootdir conftest), as for recurrent_cases
 import numpy as np
 import pytest
+from nb_helpers import assert_every_control_changes_the_output, assert_wrong, stub
 
 from course_lib import activations, losses
-from course_lib.notebook import nb01_activations as nb01, widgets
 from course_lib.exercises import activations as ex
-
-import nb_helpers  # tests/ is on sys.path (rootdir conftest), as for recurrent_cases
-from nb_helpers import assert_every_control_changes_the_output, assert_wrong, stub
+from course_lib.notebook import nb01_activations as nb01
+from course_lib.notebook import widgets
 
 matplotlib.use("Agg")
 

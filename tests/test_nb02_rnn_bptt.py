@@ -1,18 +1,18 @@
 """Notebook 02: its exercise checkers (both ways) and its widget functions."""
 
 import matplotlib
+import nb_helpers  # tests/ is on sys.path (rootdir conftest), as for recurrent_cases
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from nb_helpers import assert_every_control_changes_the_output, assert_wrong, stub
 
-from course_lib.notebook import nb02_rnn_bptt as nb02, widgets
 from course_lib.exercises import rnn_bptt as ex
 from course_lib.gradcheck import numerical_gradient
+from course_lib.notebook import nb02_rnn_bptt as nb02
+from course_lib.notebook import widgets
 from course_lib.optim import clip_grad_norm
 from course_lib.rnn import rnn_backward, rnn_forward
-
-import nb_helpers  # tests/ is on sys.path (rootdir conftest), as for recurrent_cases
-from nb_helpers import assert_every_control_changes_the_output, assert_wrong, stub
 
 matplotlib.use("Agg")
 
@@ -213,7 +213,7 @@ def test_gradient_norms_match_numerical_gradients_at_every_step():
     assert norms[T] == 1.0
     for t in range(T):
         start = hs[:, t].copy()  # L as a function of h_t: run the remaining steps from it
-        grad = numerical_gradient(lambda: rnn_forward(x[:, t:], start, Wx, Wh, b)[0][:, -1], start, g)
+        grad = numerical_gradient(lambda h_t: rnn_forward(x[:, t:], h_t, Wx, Wh, b)[0][:, -1], start, g)
         assert np.isclose(norms[t], np.linalg.norm(grad), rtol=1e-6), t
     assert np.isclose(mean_grad, np.mean(1 - h**2))
 

@@ -1,17 +1,17 @@
 """Notebook 03: its exercise checkers (both ways) and its widget functions."""
 
 import matplotlib
+import nb_helpers  # tests/ is on sys.path (rootdir conftest), as for recurrent_cases
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from nb_helpers import assert_every_control_changes_the_output, assert_wrong, stub
 
 from course_lib import optim, surfaces
-from course_lib.notebook import nb03_optimizers as nb03, widgets
 from course_lib.exercises import optimizers as ex
 from course_lib.gradcheck import numerical_gradient, rel_error
-
-import nb_helpers  # tests/ is on sys.path (rootdir conftest), as for recurrent_cases
-from nb_helpers import assert_every_control_changes_the_output, assert_wrong, stub
+from course_lib.notebook import nb03_optimizers as nb03
+from course_lib.notebook import widgets
 
 matplotlib.use("Agg")
 
@@ -193,7 +193,7 @@ def test_surface_gradients_match_central_differences(name, rng):
     surface = surfaces.SURFACES[name]
     for _ in range(5):
         point = rng.uniform(-1.5, 1.5, 2)
-        numeric = numerical_gradient(lambda: surface.f(*point), point)
+        numeric = numerical_gradient(lambda p: surface.f(*p), point)
         assert rel_error(surface.grad(point), numeric) < 1e-7
 
 

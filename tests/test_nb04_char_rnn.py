@@ -1,18 +1,18 @@
 """Notebook 04: its exercise checkers (both ways) and its widget functions."""
 
 import matplotlib
+import nb_helpers  # tests/ is on sys.path (rootdir conftest), as for recurrent_cases
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
+from nb_helpers import assert_wrong, stub
 
-from course_lib.notebook import nb04_char_rnn as nb04, widgets
 from course_lib.exercises import char_rnn as ex
+from course_lib.notebook import nb04_char_rnn as nb04
+from course_lib.notebook import widgets
 from course_lib.pretrained import load_pretrained
 from course_lib.sampling import sample
-
-import nb_helpers  # tests/ is on sys.path (rootdir conftest), as for recurrent_cases
-from nb_helpers import assert_wrong, stub
 
 matplotlib.use("Agg")
 

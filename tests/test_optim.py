@@ -399,3 +399,19 @@ def test_clip_grad_value_matches_torch(torch, rng, dtype):
 def test_clipping_refuses_non_arrays(clip):
     with pytest.raises(ValueError, match=r"grads\['w'\]"):
         clip({"w": [1.0, 2.0]}, 1.0)
+
+
+@pytest.mark.parametrize("bad", [np.complex128, np.str_, object])
+def test_load_state_dict_refuses_a_non_real_buffer_before_changing_anything(bad):
+    params = {"w": np.ones(3)}
+    opt = optim.Adam(params, lr=0.1)
+    opt.step({"w": np.ones(3)})
+    saved = opt.state_dict()
+    state = dict(saved, step=np.int64(7))
+    key = next(k for k in state if k != "step")
+    state[key] = np.zeros(3, dtype=bad)
+    with pytest.raises(ValueError, match=rf"state\['{key}'\]: expected real numbers"):
+        opt.load_state_dict(state)
+    assert opt.step_count == 1
+    for k, v in opt.state_dict().items():
+        np.testing.assert_array_equal(v, saved[k])

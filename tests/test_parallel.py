@@ -300,3 +300,39 @@ def test_x_and_y_must_agree_on_the_batch_size(model_and_batch):
             sharded(x[:5], y)
         with pytest.raises(ValueError, match="at least one example"):
             sharded(x[:0], y[:0])
+
+
+# --- How many workers by default: the CPUs this process may use --------------------------
+
+def write_cgroup(root, files):
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(root)
+
+
+@pytest.mark.parametrize("files, affinity, expected", [
+    ({}, 8, 8),  # no cgroup limit: the affinity mask decides
+    ({"cpu.max": "max 100000\n"}, 8, 8),  # cgroup v2, no quota
+    ({"cpu.max": "200000 100000\n"}, 8, 2),  # cgroup v2: 2 CPUs (docker --cpus 2, a k8s limit)
+    ({"cpu.max": "150000 100000\n"}, 8, 1),  # 1.5 CPUs: rounded down
+    ({"cpu.max": "50000 100000\n"}, 8, 1),  # half a CPU: still one worker
+    ({"cpu.max": "400000 100000\n"}, 2, 2),  # a quota above the affinity mask changes nothing
+    ({"cpu/cpu.cfs_quota_us": "300000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 8, 3),  # cgroup v1
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, 8, 8),  # v1, no quota
+])
+def test_usable_cpus_honours_affinity_and_cgroup_quota(tmp_path, monkeypatch, files, affinity, expected):
+    from course_lib.training import parallel
+
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(affinity)), raising=False)
+    assert parallel.usable_cpus(write_cgroup(tmp_path, files)) == expected
+
+
+def test_workers_default_to_the_usable_cpus(monkeypatch):
+    from course_lib.training import parallel
+
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 3)
+    model = SequenceClassifier(4, 3, 2, cell="rnn")
+    assert ShardedLoss(model).workers == 3
+    assert ShardedLoss(model, workers=1).workers == 1

@@ -16,8 +16,6 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-
-from course_lib.gradcheck import rel_error
 from recurrent_cases import (
     CELL_BY_NAME,
     CELLS,
@@ -38,12 +36,14 @@ from recurrent_cases import (
     make_douts,
     make_inputs,
     make_params,
-    numerical_grad,
     mode_params,
     noncontiguous,
+    numerical_grad,
     out_shapes,
     torch_sequence,
 )
+
+from course_lib.gradcheck import rel_error
 
 LSTM = CELL_BY_NAME["lstm"]
 
@@ -492,7 +492,7 @@ def test_two_stacked_layers_numerical_gradient(cell):
     dh = rng.standard_normal((N, T, H))
     _, grads = _run_stack(cell, x, layers, h0, c0, dh)
 
-    def f():
+    def f(_):  # the perturbed array is x or a layer's weight: read them all
         return float(np.sum(_run_stack(cell, x, layers, h0, c0, None)[0] * dh))
 
     errors = {"x": rel_error(grads[0]["x"], numerical_grad(f, x))}

@@ -3,12 +3,12 @@ the hidden state carried. (Its speed: benchmarks/bench_sampling.py.)"""
 
 import numpy as np
 import pytest
+from test_training import Bigram
 
 from course_lib.activations import softmax
+from course_lib.data.vocab import CharVocab
 from course_lib.models import CharRNN
 from course_lib.sampling import probabilities, sample
-from course_lib.data.vocab import CharVocab
-from test_training import Bigram
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -10,11 +10,10 @@ import pytest
 from course_lib import schedules
 from course_lib.data.batching import num_stream_batches, stream_batches
 from course_lib.losses import softmax_cross_entropy
-from course_lib.training.metrics import accuracy
 from course_lib.models import CharRNN, SequenceClassifier
 from course_lib.optim import SGD, Adam, clip_grad_norm, global_norm
-from course_lib.training import (History, NonFiniteError, TruncatedBPTT, evaluate_classifier,
-                                 evaluate_lm, fit)
+from course_lib.training import History, NonFiniteError, TruncatedBPTT, evaluate_classifier, evaluate_lm, fit
+from course_lib.training.metrics import accuracy
 
 pytestmark = pytest.mark.filterwarnings("error")
 

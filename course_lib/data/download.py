@@ -264,8 +264,6 @@ def fetch(name, *, data_dir=None, mirror=None, base_url=None, progressbar=True):
         urls={name: url},
         allow_updates=False,
     )
-    import requests  # pooch's own dependency; imported late, like pooch does
-
     try:
         path = manager.fetch(name, downloader=_SizeChecked(downloader, name, source, entry.size))
     except DataFileError:
@@ -279,7 +277,11 @@ def fetch(name, *, data_dir=None, mirror=None, base_url=None, progressbar=True):
             f"persists, the source serves a corrupt file: try another source "
             f"(base_url= or {MIRROR_ENV})."
         ) from exc
-    except requests.RequestException as exc:
+    except OSError as exc:
+        # pooch downloads with requests, whose errors are OSErrors; others (a full disk)
+        # are not a failed download.
+        if not type(exc).__module__.startswith(("requests", "urllib3")):
+            raise
         raise DownloadError(
             f"{name}: download from {url} failed ({type(exc).__name__}: {exc}). "
             f"Nothing was saved to {target}. Check the internet connection and run "

@@ -11,7 +11,6 @@ import numpy as np
 
 from .download import FIX, DataFileError
 
-
 # IDX (http://yann.lecun.com/exdb/mnist/, bottom of the page): a 4-byte magic number
 # 0x00 0x00 <dtype code> <number of dimensions>, then each dimension as a big-endian
 # uint32, then the values, big-endian, in C order.

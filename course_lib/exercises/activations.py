@@ -8,8 +8,8 @@ Each ``check_*`` runs the learner's answer on its own cases and returns a
 import numpy as np
 
 from ..activations import log_softmax, softmax
-from ._feedback import checker, expect, expect_close
 from ..losses import softmax_cross_entropy
+from ._feedback import checker, expect, expect_close
 
 __all__ = [
     "check_stable_tanh",

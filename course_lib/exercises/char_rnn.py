@@ -10,12 +10,12 @@ import math
 
 import numpy as np
 
-from ._feedback import checker, expect, expect_close
-from ..training.metrics import bits_per_char, perplexity
+from ..data.vocab import CharVocab
 from ..minchar import MinCharRNN
 from ..models import CharRNN
 from ..sampling import probabilities, sample
-from ..data.vocab import CharVocab
+from ..training.metrics import bits_per_char, perplexity
+from ._feedback import checker, expect, expect_close
 
 __all__ = [
     "check_bits_and_perplexity",

@@ -9,8 +9,8 @@ reference functions below (``adamw_reference``), which the tests compare with Py
 import numpy as np
 
 from .. import optim
-from ._feedback import checker, expect, expect_close
 from ..surfaces import SURFACES
+from ._feedback import checker, expect, expect_close
 
 __all__ = [
     "check_max_stable_lr",

@@ -7,9 +7,9 @@ Each ``check_*`` runs the learner's answer on its own cases and returns a
 
 import numpy as np
 
-from ._feedback import checker, expect, expect_close
 from ..gradcheck import numerical_gradient
 from ..rnn import RNNStepCache, rnn_backward, rnn_forward, rnn_step_backward
+from ._feedback import checker, expect, expect_close
 
 __all__ = [
     "check_to_row_form",
@@ -78,7 +78,7 @@ def check_step_jacobian(step_jacobian):
 
     probe = h_prev.copy()
     # Row i of the Jacobian: the gradient of h_next[i] with respect to h_prev.
-    numerical = np.stack([numerical_gradient(lambda: np.tanh(x @ Wx + probe @ Wh + b)[i], probe)
+    numerical = np.stack([numerical_gradient(lambda h: np.tanh(x @ Wx + h @ Wh + b)[i], probe)
                           for i in range(H)])
     if np.allclose(J, numerical.T, atol=1e-6) and not np.allclose(J, numerical, atol=1e-6):
         expect(False, "J is transposed: J[i, j] is the derivative of h_next[i] (row i) with respect to "

@@ -11,7 +11,6 @@ from .. import activations
 from .style import OKABE_ITO
 from .widgets import dropdown, log_slider, plot_widget
 
-
 # Scores a character model might give the character after "th": the softmax demo of nb 01.
 NEXT_CHAR_CLASSES = ("e", "a", "i", "o", "r")
 NEXT_CHAR_LOGITS = np.array([2.5, 1.2, 0.8, 0.3, -1.0])

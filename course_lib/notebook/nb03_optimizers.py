@@ -8,7 +8,6 @@ from ..surfaces import OPTIMIZERS, SURFACES, run_trajectory
 from .style import OKABE_ITO
 from .widgets import dropdown, int_slider, log_slider, plot_widget
 
-
 # One look per optimizer in every plot: a colour each, and within each family (SGD,
 # momentum, Nesterov | Adagrad, RMSprop, Adam) a line style each, so paths that overlap
 # stay visible.

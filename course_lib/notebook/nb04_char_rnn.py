@@ -18,7 +18,6 @@ from .. import sampling
 from .style import DIVERGING_CMAP
 from .widgets import dropdown, int_slider, plot_widget, slider, text_box, text_widget
 
-
 NEWLINE_MARK = "↵"  # how a newline is drawn in a grid of characters
 CELL_ASPECT = 2.0  # a character cell is twice as tall as wide, as monospace text with line spacing
 _MONO = FontProperties(family="monospace")

@@ -42,7 +42,6 @@ from tqdm.auto import tqdm
 from .._checks import check_count
 from ..optim import clip_grad_norm, global_norm
 
-
 _END = object()  # what next(batches, _END) returns when the batches run out
 
 

@@ -60,14 +60,21 @@ def _labels(name, a, num_classes=None):
 def accuracy(logits_or_preds, y, mask=None):
     """The fraction of positions where the prediction equals the label.
 
-    Inputs:
-    - logits_or_preds: class scores of shape ``y.shape + (C,)`` (the argmax is the
-      prediction), or integer predictions of ``y``'s shape.
-    - y: integer labels, e.g. ``(N,)`` or ``(N, T)``.
-    - mask: optional, ``y``'s shape; only truthy positions count (padding).
+    Args:
+        logits_or_preds: class scores of shape ``y.shape + (C,)`` (the argmax is the
+            prediction), or integer predictions of ``y``'s shape.
+        y: integer labels, e.g. ``(N,)`` or ``(N, T)``.
+        mask: optional, ``y``'s shape; only truthy positions count (padding). None:
+            every position counts.
 
     Returns:
-    - Python float in [0, 1].
+        float: a Python float in ``[0, 1]``.
+
+    Raises:
+        ValueError: ``y`` is not integer; ``logits_or_preds`` is neither logits nor
+            integer predictions of the shapes above; ``mask`` is not of ``y``'s shape;
+            there is no position to count (empty ``y``, or a mask with no truthy
+            position).
     """
     y = _labels("y", y)
     pred = np.asarray(logits_or_preds)
@@ -95,15 +102,21 @@ def accuracy(logits_or_preds, y, mask=None):
 def confusion_matrix(y_true, y_pred, num_classes):
     """Count how often each true class is predicted as each class.
 
-    Inputs:
-    - y_true, y_pred: integer labels of the same shape (any), each in [0, num_classes).
-    - num_classes: C.
+    Args:
+        y_true: integer labels of any shape, each in ``[0, num_classes)``.
+        y_pred: integer labels of ``y_true``'s shape, each in ``[0, num_classes)``.
+        num_classes: C, an integer >= 1.
 
     Returns:
-    - int64 array ``(C, C)``: entry ``[i, j]`` counts the positions with true class i
-      predicted as j. Rows are the truth (as scikit-learn), so the diagonal holds the
-      correct predictions, ``M.sum(1)`` the class counts and ``M.trace() / M.sum()``
-      the accuracy.
+        M: int64 array ``(C, C)``: entry ``[i, j]`` counts the positions with true
+            class i predicted as j. Rows are the truth (as scikit-learn), so the
+            diagonal holds the correct predictions, ``M.sum(1)`` the class counts and
+            ``M.trace() / M.sum()`` the accuracy.
+
+    Raises:
+        ValueError: ``num_classes`` is not an integer >= 1; ``y_true`` or ``y_pred``
+            is not integer or holds a label outside ``[0, num_classes)``; the two
+            shapes differ.
     """
     check_count("num_classes", num_classes)
     y_true = _labels("y_true", y_true, num_classes)

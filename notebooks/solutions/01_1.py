@@ -1,5 +1,6 @@
-from course_lib.exercises import activations as ex
 import numpy as np
+
+from course_lib.exercises import activations as ex
 
 
 def stable_tanh(z):

@@ -1,6 +1,7 @@
-from course_lib.exercises import activations as ex
-from course_lib.activations import log_softmax
 import numpy as np
+
+from course_lib.activations import log_softmax
+from course_lib.exercises import activations as ex
 
 
 def smoothed_cross_entropy(logits, y, epsilon):

@@ -1,8 +1,9 @@
-from course_lib.exercises import activations as ex
-from course_lib import losses
-from course_lib.notebook.style import OKABE_ITO
 import matplotlib.pyplot as plt
 import numpy as np
+
+from course_lib import losses
+from course_lib.exercises import activations as ex
+from course_lib.notebook.style import OKABE_ITO
 
 X_train, y_train = ex.toy_data("train")
 W_clf = np.zeros((2, 3))

@@ -1,5 +1,6 @@
-from course_lib.exercises import char_rnn as ex
 import numpy as np
+
+from course_lib.exercises import char_rnn as ex
 
 
 def greedy_text(model, vocab, prime, length):

@@ -12,9 +12,8 @@ The output is byte-for-byte the same on every run with the same matplotlib: noth
 random, and the PNG carries no timestamp or software tag.
 """
 
-from _figure import output_path, save  # sets the file-only backend, puts course_lib on sys.path
-
 import matplotlib.pyplot as plt
+from _figure import output_path, save  # sets the file-only backend, puts course_lib on sys.path
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from course_lib.notebook.style import OKABE_ITO

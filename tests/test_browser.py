@@ -6,7 +6,7 @@ outputs, runs all cells in CI mode, and checks that no cell shows an error and n
 shows "Error displaying widget". Then, for every ``.course-widget`` on the page, it works
 each control (a slider with the keyboard, another dropdown option, new text and Enter, a
 click on the button) and checks that the widget's ``.course-widget-output`` changed
-(``course_lib/widgets.py`` builds every widget that way). It measures how long each
+(``course_lib/notebook/widgets.py`` builds every widget that way). It measures how long each
 change took to show, prints it in a summary at the end of the run and writes it to
 ``test-artifacts/browser-report.txt``, and saves a screenshot per notebook in
 ``test-artifacts/screenshots/`` (git-ignored; CI keeps the folder as an artifact; a

@@ -2,6 +2,7 @@
 ``python -m course_lib sample`` runs from it, away from the checkout."""
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -26,10 +27,16 @@ def setuptools_is_new_enough():
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
+    """The wheel, built from a clean copy of what it is made of: a build in the checkout
+    would leave ``build/`` behind, and reuse it next time (with any module since deleted)."""
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(PACKAGE, source / "course_lib", ignore=shutil.ignore_patterns("__pycache__"))
     out = tmp_path_factory.mktemp("wheel")
     isolation = ["--no-build-isolation"] if setuptools_is_new_enough() else []
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", *isolation, "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", *isolation, "-w", str(out), str(source)],
         capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     (path,) = out.glob("course_lib-*.whl")

@@ -791,8 +791,8 @@ def test_discovery_picks_only_numbered_notebooks(tmp_path):
     write_notebook(tmp_path / "02_none.ipynb", "import numpy")
     (tmp_path / "03_half_written.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "from course_lib imp',
                                                     encoding="utf-8")
-    (tmp_path / "04_half_written.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "from course_lib '
-                                                    '.notebook import widgets', encoding="utf-8")
+    (tmp_path / "04_half_written.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "from '
+                                                    'course_lib.notebook import widgets', encoding="utf-8")
     assert [p.name for p in widget_notebooks(tmp_path)] == ["01_rnn.ipynb", "04_half_written.ipynb"]
 
 

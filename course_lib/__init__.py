@@ -8,13 +8,13 @@ Kernels: the math, NumPy only (the contract: ``docs/kernel-contract.md``)
     :mod:`activations`, :mod:`losses`, :mod:`layers`, :mod:`rnn`, :mod:`lstm`,
     :mod:`gru`, :mod:`birnn`, :mod:`optim`, :mod:`gradcheck`; :mod:`cells` (the three
     cells behind one table); ``_checks`` (argument checks), ``_scratch`` (reused buffers).
-Model math: built on the kernels
+``data/``: datasets, files, vocabularies, batches (NumPy, pooch and ``_checks`` only)
+    ``download`` (the mirror and downloads), ``idx`` (MNIST's file format),
+    ``datasets`` (loaders), ``vocab``, ``batching``.
+Model math: built on the kernels and ``data/``
     :mod:`models` (``CharRNN``, ``SequenceClassifier``), :mod:`sampling`,
     :mod:`schedules`, :mod:`minchar` (Karpathy's min-char-rnn), :mod:`surfaces` (the
     2-D loss surfaces optimizers are watched on).
-``data/``: datasets, files, vocabularies, batches
-    ``download`` (the mirror and downloads), ``idx`` (MNIST's file format),
-    ``datasets`` (loaders), ``vocab``, ``batching``.
 ``training/``: everything that trains or evaluates a model
     ``loop`` (``fit``), ``tbptt`` (truncated BPTT), ``evaluate``, ``metrics``,
     ``checkpoints``, ``parallel`` (a batch over the CPU's cores), ``minchar_loop``.
@@ -24,8 +24,10 @@ The edge: nothing below imports it
     notebook), ``cli/`` (``python -m course_lib``, one module per command),
     ``pretrained/`` (a shipped char-rnn and its loader).
 
-``import course_lib`` loads nothing but this docstring; ``course_lib.rnn`` (or any
-module named above) is imported the first time it is used. Importing any part of the
+``import course_lib`` loads nothing but this docstring. A top-level module or folder
+(``course_lib.rnn``, ``course_lib.training``) is imported the first time it is used as
+an attribute; a module inside a folder is imported by name, as usual
+(``from course_lib.training.metrics import perplexity``). Importing any part of the
 package never downloads anything and changes no process-wide state.
 """
 

@@ -1,6 +1,6 @@
 """Bidirectional recurrent layers over any cell: rnn, lstm or gru.
 
-Derived in ``notebooks/07_gru_birnn``. One cell reads the sequence left to right, a
+Derived in ``notebooks/07_gru_birnn`` (to come). One cell reads the sequence left to right, a
 second one (its own weights) reads it right to left, and each step's output is the
 two states side by side: at step t the forward state has read ``x[:, :t+1]`` and the
 backward state ``x[:, t:]``.
@@ -18,15 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import gru, lstm, rnn
 from ._checks import check_ndim, check_shape, float_dtype
-
-# cell name -> (sequence forward, sequence backward, weight argument names in order)
-CELLS = {
-    "rnn": (rnn.rnn_forward, rnn.rnn_backward, ("Wx", "Wh", "b")),
-    "lstm": (lstm.lstm_forward, lstm.lstm_backward, ("Wx", "Wh", "b")),
-    "gru": (gru.gru_forward, gru.gru_backward, ("Wx", "Wh", "bx", "bh")),
-}
+from .cells import CELLS, get_cell
 
 
 @dataclass
@@ -36,12 +29,6 @@ class BidirectionalCache:
     cache_bw: object  # the backward-direction cell's cache (on reversed inputs)
     reverse: np.ndarray  # (N, T) time index that reverses each sequence within its length
     valid: np.ndarray | None  # (N, T, 1) True at valid steps, False at padding; None: all valid
-
-
-def _cell_kernels(cell):
-    if cell not in CELLS:
-        raise ValueError(f"cell: expected one of {sorted(CELLS)}, got {cell!r}")
-    return CELLS[cell]
 
 
 def _weights(params, names, which):
@@ -91,7 +78,8 @@ def bidirectional_forward(x, cell, params_fw, params_bw, lengths=None):
             padded positions.
         cache: :class:`BidirectionalCache` for :func:`bidirectional_backward`.
     """
-    forward, _, names = _cell_kernels(cell)
+    spec = get_cell(cell)
+    forward, names = spec.forward, spec.weights
     check_ndim("x", x, 3, "(N, T, D)")
     N, T, _ = np.shape(x)
     w_fw = _weights(params_fw, names, "params_fw")
@@ -134,7 +122,8 @@ def bidirectional_backward(dout, cache):
         dx: ``(N, T, D)``, zero at padded positions.
         grads_fw, grads_bw: dicts keyed like the params, one per direction.
     """
-    _, backward, names = CELLS[cache.cell]
+    spec = CELLS[cache.cell]
+    backward, names = spec.backward, spec.weights
     H = dout.shape[2] // 2
     if cache.valid is not None:
         dout = np.where(cache.valid, dout, 0)  # ignored, even if NaN

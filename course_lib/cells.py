@@ -1,7 +1,7 @@
 """The three recurrent cells behind one table, and one layer of any of them.
 
 The course derives each cell in its own notebook (``rnn`` in ``notebooks/02_rnn_bptt``,
-``lstm`` in ``06_lstm``, ``gru`` in ``07_gru_birnn``). Code that works with *any* cell,
+``lstm`` in ``06_lstm`` and ``gru`` in ``07_gru_birnn``, both to come). Code that works with *any* cell,
 the models (:mod:`course_lib.models`) and the bidirectional layer
 (:mod:`course_lib.birnn`), looks the cell up in :data:`CELLS` instead of branching on
 its name:
@@ -140,7 +140,8 @@ def layer_backward(cell, dh, cache, input_grad=True):
         cell: as given to :func:`layer_forward`.
         dh: ``(N, T, H)`` upstream gradient on every hidden state.
         cache: from :func:`layer_forward`.
-        input_grad: False for a first layer reading data: then ``dx`` is None, never computed.
+        input_grad: False for a first layer reading data: then ``dx`` is None (and, for
+            T > 1, never computed; a single step's kernel computes it and it is dropped).
 
     Returns:
         dx: ``(N, T, D)`` or None.

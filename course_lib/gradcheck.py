@@ -1,6 +1,6 @@
 """Numerical gradients, for checking every backward pass in the course.
 
-Derived in ``notebooks/02_rnn_bptt`` (and first used in ``00_setup``): a backward pass is
+Explained in ``notebooks/00_setup`` and used from ``02_rnn_bptt`` on: a backward pass is
 trusted only once it agrees with central differences in float64.
 """
 

@@ -5,7 +5,7 @@
     n = tanh(x Wx_n + bx_n + r * (h Wh_n + bh_n))    # reset applied after the affine map
     h' = (1 - z) * n + z * h
 
-Derived in ``notebooks/07_gru_birnn``. The step kernels are that math written once. The
+Derived in ``notebooks/07_gru_birnn`` (to come). The step kernels are that math written once. The
 sequence kernels come twice:
 
 - :func:`gru_forward_reference` / :func:`gru_backward_reference` are what the notebook

@@ -1,4 +1,4 @@
-"""Affine and embedding layers, forward and backward.
+"""Affine and embedding layers, forward and backward; the dropout mask.
 
 Derived in ``notebooks/02_rnn_bptt``. Row-vector form throughout: ``out = x @ W + b``
 with ``W`` of shape (D, M), so the batch is the first axis.
@@ -7,6 +7,9 @@ Every forward returns ``(out, cache)`` and every backward takes ``(dout, cache)`
 returns the gradients in the order of the forward's inputs. Forwards check shapes
 (a ValueError names the argument, the expected and the actual shape; nothing is
 broadcast), never modify their inputs, and keep the dtype (float32 stays float32).
+
+:func:`dropout_mask` is not a forward kernel: it draws the mask a model multiplies an
+activation by in training (inverted dropout), and the same mask scales the gradient.
 """
 
 import numpy as np

@@ -5,7 +5,7 @@
     c_t = f * c_{t-1} + i * g
     h_t = o * tanh(c_t)
 
-Derived in ``notebooks/06_lstm``. The step kernels are that math written once, in the
+Derived in ``notebooks/06_lstm`` (to come; ``04_char_rnn`` already trains with it). The step kernels are that math written once, in the
 row form of the rest of the course. The sequence kernels come twice:
 
 - :func:`lstm_forward_reference` / :func:`lstm_backward_reference` are what the

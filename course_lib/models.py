@@ -1,14 +1,15 @@
 """Two recurrent models assembled from the course_lib kernels.
 
-- :class:`CharRNN`, a character language model, is used in ``notebooks/04_char_rnn``.
-- :class:`SequenceClassifier`, which reads an MNIST image one row per time step, is used
-  in ``notebooks/05_mnist_rows``.
+- :class:`CharRNN`, a character language model, is used in ``notebooks/02_rnn_bptt`` to
+  ``04_char_rnn``.
+- :class:`SequenceClassifier`, which reads an MNIST image one row per time step, is for
+  ``notebooks/05_mnist_rows`` (to come).
 
 A model here does no math of its own. Its forward pass is a chain of kernel calls
 (embedding, rnn/lstm/gru or bidirectional, affine). Its backward pass calls the matching
 backward kernels in the reverse order. Each cache keeps what the kernels returned. The
-only things these models compute themselves are dropout masks and how the recurrent
-states are chosen and wired.
+only things these models decide themselves are where dropout applies and how the
+recurrent states are chosen and wired.
 
 Parameters are a flat dict ``model.params``, name -> np.ndarray, e.g. ``"layer0.Wx"``.
 ``course_lib.optim`` updates these arrays in place, so every forward reads
@@ -27,10 +28,9 @@ but the recurrent kernels take an input ``x`` and do their own ``x @ Wx``. So th
 first layer is fed ``x = I[idx]``, built by ``embedding_forward`` from a fixed
 identity table ``(V, V)``. That table is not a parameter. This is exactly the model
 ``nn.LSTM(input_size=V)`` on one-hot vectors, and ``layer0.Wx`` is ``(V, gates*H)``.
-What it costs: an ``(N, T, V)`` input array, a first layer whose input width is V
-rather than a small embedding width, and a ``dx`` from that layer that the backward
-computes and then discards: at most about 15% of a step, for the LSTM
-(``docs/benchmarks.md`` has the measurements).
+What it costs: an ``(N, T, V)`` input array and a first layer whose input width is V
+rather than a small embedding width (the backward never computes that layer's ``dx``:
+the input is data): at most about 15% of a step, for the LSTM (``docs/benchmarks.md``).
 
 Dropout is inverted dropout with a fresh mask at every position ``(n, t, unit)``. It is
 applied to each layer's output sequence, which is the input of the next layer, or of
@@ -270,7 +270,7 @@ class SequenceClassifierCache:
 
 
 class SequenceClassifier(_Model):
-    """Reads ``x (N, T, D)`` (in ``notebooks/05_mnist_rows``, an MNIST image row by row:
+    """Reads ``x (N, T, D)`` (in ``notebooks/05_mnist_rows``, to come: an MNIST image row by row:
     T=28, D=28). Then come ``num_layers`` recurrent layers (any cell, optionally
     bidirectional through ``course_lib.birnn``), and an affine head on the final state.
 
@@ -332,7 +332,7 @@ class SequenceClassifier(_Model):
             raise ValueError(f"x: expected shape (N, T >= 1, {self.input_size}), got {np.shape(x)}")
         if not np.issubdtype(np.asarray(x).dtype, np.floating):
             raise ValueError(f"x: expected a floating-point array (pixels scaled to [0, 1], e.g. "
-                             f"datasets.scale_pixels), got dtype {np.asarray(x).dtype}")
+                             f"course_lib.data.datasets.scale_pixels), got dtype {np.asarray(x).dtype}")
         x = np.asarray(x, self.dtype)
         p, H = self.params, self.hidden_size
 

@@ -7,7 +7,7 @@ change), leaving the gradients untouched. Updates keep the parameters' dtype.
 
 The shared base class does the bookkeeping (checking the gradients, counting steps,
 the per-parameter state arrays, ``state_dict`` / ``load_state_dict``); each subclass
-only holds its update rule. The state is a flat dict ``str -> np.ndarray or int``
+only holds its update rule. ``state_dict()`` is a flat dict ``str -> np.ndarray or int``
 (``"step"``, ``"exp_avg/Wx"``, ...), so a checkpoint can store it with ``np.savez``
 and read it back with ``np.load(..., allow_pickle=False)``.
 

@@ -23,7 +23,7 @@ from ..training.metrics import bits_per_char, perplexity
 
 PROG = "python -m course_lib"
 SHAKESPEARE = "shakespeare"
-# Each dataset of `fetch`, as the folder its files live in (the keys of datasets.FILES start with it).
+# Each dataset of `fetch`, as the folder its files live in (the keys of course_lib.data.download.FILES start with it).
 DATASETS = {"mnist": "mnist/", SHAKESPEARE: "tinyshakespeare/"}
 EVAL_CHUNK = 1000  # characters per forward call in validation (only speed depends on it)
 OPTIMIZERS = {"adam": Adam, "sgd": SGD, "rmsprop": RMSprop, "adagrad": Adagrad}
@@ -56,7 +56,7 @@ def _version():
     Returns:
         ``course_lib.__version__``, a string.
     """
-    from .. import __version__  # here: course_lib/__init__.py sets it after its imports
+    from .. import __version__
 
     return __version__
 

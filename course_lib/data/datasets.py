@@ -1,5 +1,5 @@
-"""The course's datasets, loaded: MNIST (``notebooks/05_mnist_rows``) and
-tiny-shakespeare (``notebooks/03_optimizers`` and ``04_char_rnn``).
+"""The course's datasets, loaded: tiny-shakespeare (``notebooks/02_rnn_bptt`` to
+``04_char_rnn``) and MNIST (for ``notebooks/05_mnist_rows``, to come).
 
 Each loader fetches its files on first use (:func:`course_lib.data.download.fetch`:
 from ``COURSE_DATA_MIRROR`` where it is set, else from the web), checks them and reads
@@ -15,7 +15,6 @@ MNIST_FILES = {
     "train": ("mnist/train-images-idx3-ubyte.gz", "mnist/train-labels-idx1-ubyte.gz"),
     "test": ("mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz"),
 }
-
 
 
 def load_mnist(split="train", *, data_dir=None, mirror=None, base_url=None, progressbar=True):

@@ -178,14 +178,15 @@ class _SizeChecked:
         if self.expected_size is not None and size != self.expected_size:
             raise DataFileError(
                 f"{self.name}: the copy from {self.source} has {size:,} bytes, expected "
-                f"{self.expected_size:,} ({_size_problem(size, self.expected_size)}). "
+                f"{self.expected_size:,} ({size_problem(size, self.expected_size)}). "
                 f"Nothing was saved. Run again to download it again; if this persists, "
                 f"the source itself holds a bad file."
             )
         return None
 
 
-def _size_problem(size, expected):
+def size_problem(size, expected):
+    """What is wrong with a file of ``size`` bytes that should have ``expected``."""
     return "truncated" if size < expected else "extra bytes at the end"
 
 
@@ -193,7 +194,7 @@ def _check_existing(path, name, entry):
     """Raise DataFileError unless the file already in the data dir is intact."""
     size = path.stat().st_size
     if entry.size is not None and size != entry.size:
-        what = f"has {size:,} bytes, expected {entry.size:,} ({_size_problem(size, entry.size)})"
+        what = f"has {size:,} bytes, expected {entry.size:,} ({size_problem(size, entry.size)})"
     else:
         algorithm, _, expected = entry.known_hash.rpartition(":")
         algorithm = algorithm or "sha256"  # pooch's default when no "alg:" is given

@@ -1,6 +1,6 @@
 """MNIST's file format, IDX, read in a few lines of NumPy.
 
-Derived byte by byte in ``notebooks/05_mnist_rows``.
+Derived byte by byte in ``notebooks/05_mnist_rows`` (to come).
 """
 
 import gzip
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .download import FIX, DataFileError
+from .download import FIX, DataFileError, size_problem
 
 # IDX (http://yann.lecun.com/exdb/mnist/, bottom of the page): a 4-byte magic number
 # 0x00 0x00 <dtype code> <number of dimensions>, then each dimension as a big-endian
@@ -22,7 +22,6 @@ IDX_DTYPES = {
     0x0D: np.dtype(">f4"),
     0x0E: np.dtype(">f8"),
 }
-
 
 
 def parse_idx(data, source="<bytes>"):
@@ -62,10 +61,9 @@ def parse_idx(data, source="<bytes>"):
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     payload = len(data) - header_len
     if payload != expected:
-        problem = "truncated" if payload < expected else "extra bytes at the end"
         raise bad(
             f"the header says shape {shape} of {dtype.name} ({expected:,} bytes of data), "
-            f"the file has {payload:,} bytes of data ({problem})"
+            f"the file has {payload:,} bytes of data ({size_problem(payload, expected)})"
         )
     array = np.frombuffer(data, dtype=dtype, offset=header_len).reshape(shape)
     # A copy in native byte order: writable (frombuffer on bytes is read-only), and

@@ -3,10 +3,10 @@
 An exercise cell in a notebook holds a stub that runs without error, and ends with a
 checker call::
 
-    def stable_sigmoid(z):
+    def stable_tanh(z):
         raise NotImplementedError("your code here")
 
-    ex.check_stable_sigmoid(stable_sigmoid)
+    ex.check_stable_tanh(stable_tanh)
 
 The checker runs the learner's code on its own cases and returns a :class:`Feedback`:
 ``✅`` and what was verified, or ``❌`` and what to look at. It never raises, whatever

@@ -133,7 +133,7 @@ def truncated_weight_grads(dh, xs, h0, Wx, Wh, b, k):
     ``dh[:, s]`` is the gradient of the loss term ``L_s`` on ``h_s`` (the state that step
     ``s`` computes, 0-based); it goes back through steps ``s, s-1, ..., max(0, s-k+1)``.
     """
-    N, T, _ = xs.shape
+    T = xs.shape[1]
     hs, _ = rnn_forward(xs, h0, Wx, Wh, b)
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
     for s in range(T):

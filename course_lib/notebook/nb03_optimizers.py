@@ -13,6 +13,8 @@ from .widgets import dropdown, int_slider, log_slider, plot_widget
 # stay visible.
 OPTIMIZER_STYLES = {name: {"color": color, "linestyle": ("-", "--", ":")[i % 3]}
                     for i, (name, color) in enumerate(zip(OPTIMIZERS, OKABE_ITO))}
+
+
 def draw_surface(ax, surface):
     """Contour lines of a surface, its start (circle) and its minimum (star)."""
     s = SURFACES[surface]

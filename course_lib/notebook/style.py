@@ -1,6 +1,6 @@
 """How every figure of the course looks: a colour-blind-safe palette and a lecture mode.
 
-Each notebook calls :func:`use_course_style` once, in its first cell::
+Each notebook calls :func:`use_course_style` once, in its imports cell::
 
     from course_lib.notebook.style import use_course_style
     use_course_style()

@@ -16,8 +16,8 @@ test can call them without a browser, and a notebook can draw the same thing as 
 sweep (:func:`sweep`): widgets need a live kernel, and a reader on GitHub or in the
 stored outputs sees the sweep instead.
 
-Controls are made with :func:`slider`, :func:`int_slider`, :func:`dropdown` and
-:func:`text_box`; sliders update when released (or on a key press), not while dragged,
+Controls are made with :func:`slider`, :func:`log_slider`, :func:`int_slider`,
+:func:`dropdown` and :func:`text_box`; sliders update when released (or on a key press), not while dragged,
 so a slow redraw never queues up.
 
 Each notebook's own widgets and experiments are in a module of their own beside this one

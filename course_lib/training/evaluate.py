@@ -1,8 +1,8 @@
 """Evaluation: a model's mean loss (and accuracy) on held-out data, no gradients.
 
 :func:`evaluate_lm` reads a text as parallel streams with the state carried
-(``notebooks/04_char_rnn``); :func:`evaluate_classifier` reads labelled examples in
-batches (``notebooks/05_mnist_rows``).
+(``notebooks/02_rnn_bptt`` to ``04_char_rnn``); :func:`evaluate_classifier` reads
+labelled examples in batches (for ``notebooks/05_mnist_rows``, to come).
 """
 
 import numpy as np

@@ -1,6 +1,6 @@
 """The training loop, and the pieces that plug a model into it.
 
-Used from ``notebooks/04_char_rnn`` on. :func:`fit` is one loop for every model in the
+Used from ``notebooks/02_rnn_bptt`` on. :func:`fit` is one loop for every model in the
 course: it knows nothing about RNNs. It is given a **step function** that turns a batch
 into ``(loss, grads)``, an iterator of batches and an optimizer; each step it
 

@@ -10,7 +10,7 @@ what :func:`course_lib.losses.softmax_cross_entropy` and
 - **perplexity** = e ** nats: the model is as unsure as if it picked uniformly among
   that many characters (uniform over 65 characters: 65).
 
-Classifiers (MNIST in ``notebooks/05_mnist_rows``) are scored by accuracy, and the
+Classifiers (MNIST in ``notebooks/05_mnist_rows``, to come) are scored by accuracy, and the
 confusion matrix shows which classes are mistaken for which.
 """
 
@@ -41,9 +41,7 @@ def moving_average(values, window):
     values = np.asarray(values, dtype=float)
     if values.ndim != 1 or len(values) == 0:
         raise ValueError(f"values: expected a non-empty 1-D sequence, got shape {values.shape}")
-    if int(window) != window or window < 1:
-        raise ValueError(f"window: expected an integer >= 1, got {window!r}")
-    window = min(int(window), len(values))
+    window = min(check_count("window", window), len(values))
     return np.convolve(values, np.ones(window) / window, mode="valid")
 
 

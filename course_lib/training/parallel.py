@@ -10,7 +10,7 @@ Why processes and not threads: NumPy releases Python's GIL inside each call, but
 back between calls, and an LSTM step is hundreds of short calls. Two threads keep handing
 the GIL to each other, and each hand-over waits for the operating system to wake the
 other thread (``docs/benchmarks.md`` has the measurements: two threads were slower than
-two processes by about 10%). So the first shard runs in the calling process and every other shard
+two processes by 11 to 24%). So the first shard runs in the calling process and every other shard
 in a worker process of its own, started once and kept for every later call. Workers are
 started with ``spawn`` (a fresh Python that imports what it needs), which works the same
 on Linux, macOS and Windows and inside Jupyter, with two rules: the model's class must

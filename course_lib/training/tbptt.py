@@ -1,6 +1,6 @@
 """Truncated backpropagation through time over one long text.
 
-Derived in ``notebooks/02_rnn_bptt`` and used from ``notebooks/03_optimizers`` on:
+Derived and first used in ``notebooks/02_rnn_bptt``, then in 03 and 04:
 :class:`TruncatedBPTT` cuts the text into parallel streams, walks them a chunk at a time
 and carries the hidden state from chunk to chunk. It provides the batches and the step
 function of :func:`course_lib.training.fit`.

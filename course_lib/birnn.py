@@ -1,7 +1,7 @@
 """Bidirectional recurrent layers over any cell: rnn, lstm or gru.
 
-Derived in ``notebooks/07_gru_birnn`` (to come). One cell reads the sequence left to right, a
-second one (its own weights) reads it right to left, and each step's output is the
+Derived in ``notebooks/07_gru_birnn`` (to come). One cell reads the sequence left to right,
+a second one (its own weights) reads it right to left, and each step's output is the
 two states side by side: at step t the forward state has read ``x[:, :t+1]`` and the
 backward state ``x[:, t:]``.
 
@@ -24,6 +24,8 @@ from .cells import CELLS, get_cell
 
 @dataclass
 class BidirectionalCache:
+    """Caches: filled by :func:`bidirectional_forward`, read by :func:`bidirectional_backward`."""
+
     cell: str
     cache_fw: object  # the forward-direction cell's cache
     cache_bw: object  # the backward-direction cell's cache (on reversed inputs)
@@ -69,14 +71,22 @@ def bidirectional_forward(x, cell, params_fw, params_bw, lengths=None):
     Args:
         x: ``(N, T, D)`` input sequence, right-padded when ``lengths`` is given.
         cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
-        params_fw, params_bw: dicts keyed by the cell's weight argument names
-            (``"Wx", "Wh", "b"``, or for gru ``"Wx", "Wh", "bx", "bh"``), one per direction.
-        lengths: optional integer ``(N,)``, ``1 <= lengths[n] <= T``, the valid steps.
+        params_fw: the forward direction's weights, a dict keyed by the cell's weight
+            argument names (``"Wx", "Wh", "b"``, or for gru ``"Wx", "Wh", "bx", "bh"``).
+        params_bw: the backward direction's weights, keyed and shaped like ``params_fw``.
+        lengths: optional integer ``(N,)``, ``1 <= lengths[n] <= T``, the valid steps;
+            None (the default): every sequence is T steps long.
 
     Returns:
         out: ``(N, T, 2H)``, forward states then backward states on the last axis; zero at
             padded positions.
         cache: :class:`BidirectionalCache` for :func:`bidirectional_backward`.
+
+    Raises:
+        ValueError: ``cell`` is unknown; ``x`` is not 3-D; a params dict has other keys
+            than the cell's weights, or a shape does not fit (``params_bw`` must match
+            ``params_fw``); an array is not floating-point; ``lengths`` is not integer
+            ``(N,)`` with values in ``[1, T]``.
     """
     spec = get_cell(cell)
     forward, names = spec.forward, spec.weights

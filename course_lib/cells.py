@@ -1,8 +1,8 @@
 """The three recurrent cells behind one table, and one layer of any of them.
 
 The course derives each cell in its own notebook (``rnn`` in ``notebooks/02_rnn_bptt``,
-``lstm`` in ``06_lstm`` and ``gru`` in ``07_gru_birnn``, both to come). Code that works with *any* cell,
-the models (:mod:`course_lib.models`) and the bidirectional layer
+``lstm`` in ``06_lstm`` and ``gru`` in ``07_gru_birnn``, both to come). Code that works with
+*any* cell, the models (:mod:`course_lib.models`) and the bidirectional layer
 (:mod:`course_lib.birnn`), looks the cell up in :data:`CELLS` instead of branching on
 its name:
 
@@ -48,7 +48,17 @@ CELLS = {
 
 
 def get_cell(cell):
-    """The :class:`Cell` named ``cell``, or ``ValueError`` listing the names there are."""
+    """The :class:`Cell` named ``cell``, or ``ValueError`` listing the names there are.
+
+    Args:
+        cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
+
+    Returns:
+        Cell: the row of :data:`CELLS`.
+
+    Raises:
+        ValueError: ``cell`` is not a key of :data:`CELLS`.
+    """
     if cell not in CELLS:
         raise ValueError(f"cell: expected one of {', '.join(map(repr, CELLS))}, got {cell!r}")
     return CELLS[cell]
@@ -59,6 +69,13 @@ def orthogonal(rng, H):
 
     The sign fix (column j times the sign of ``r[j, j]``) makes the result uniformly
     distributed over orthogonal matrices. Without it, QR's sign convention biases it.
+
+    Args:
+        rng: ``np.random.Generator``; draws the ``(H, H)`` Gaussian.
+        H: the matrix's size.
+
+    Returns:
+        float64 array ``(H, H)`` with orthonormal columns.
     """
     q, r = np.linalg.qr(rng.standard_normal((H, H)))
     return q * np.sign(np.diag(r))
@@ -78,10 +95,15 @@ def init_weights(rng, cell, D, H, dtype):
     Args:
         rng: ``np.random.Generator``; draws ``Wx``, then each block of ``Wh``.
         cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
-        D: input features. H: hidden units. dtype: of every array.
+        D: input features.
+        H: hidden units.
+        dtype: of every array.
 
     Returns:
         dict: weight name -> array, in the kernel's argument order.
+
+    Raises:
+        ValueError: ``cell`` is not a key of :data:`CELLS`.
     """
     spec = get_cell(cell)
     bound = 1 / np.sqrt(H)
@@ -140,8 +162,9 @@ def layer_backward(cell, dh, cache, input_grad=True):
         cell: as given to :func:`layer_forward`.
         dh: ``(N, T, H)`` upstream gradient on every hidden state.
         cache: from :func:`layer_forward`.
-        input_grad: False for a first layer reading data: then ``dx`` is None (and, for
-            T > 1, never computed; a single step's kernel computes it and it is dropped).
+        input_grad: default True; False for a first layer reading data: then ``dx`` is None
+            (and, for T > 1, never computed; a single step's kernel computes it and it is
+            dropped).
 
     Returns:
         dx: ``(N, T, D)`` or None.

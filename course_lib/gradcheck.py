@@ -18,8 +18,8 @@ def numerical_gradient(f, x, df=None, h=1e-5):
             that ignores its argument and reads ``x`` directly works the same.
         x: float array of any shape; perturbed in place and restored bitwise.
         df: optional upstream gradient, the shape of ``f(x)``'s output; then the result
-            is the gradient of ``sum(f(x) * df)``.
-        h: step size.
+            is the gradient of ``sum(f(x) * df)``. None (the default): ``f`` returns a scalar.
+        h: step size; default 1e-5.
 
     Returns:
         grad: array of ``x``'s shape and dtype.
@@ -62,7 +62,15 @@ def _scalar(out, df):
 
 
 def rel_error(a, b):
-    """Largest elementwise relative error ``|a - b| / max(1e-8, |a| + |b|)`` as a float."""
+    """Largest elementwise relative error ``|a - b| / max(1e-8, |a| + |b|)`` as a float.
+
+    Args:
+        a: an array (or a number), e.g. the analytic gradient.
+        b: an array of ``a``'s shape, e.g. the numerical gradient.
+
+    Returns:
+        float: the largest relative error over all entries.
+    """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))

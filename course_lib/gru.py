@@ -5,8 +5,8 @@
     n = tanh(x Wx_n + bx_n + r * (h Wh_n + bh_n))    # reset applied after the affine map
     h' = (1 - z) * n + z * h
 
-Derived in ``notebooks/07_gru_birnn`` (to come). The step kernels are that math written once. The
-sequence kernels come twice:
+Derived in ``notebooks/07_gru_birnn`` (to come). The step kernels are that math written
+once. The sequence kernels come twice:
 
 - :func:`gru_forward_reference` / :func:`gru_backward_reference` are what the notebook
   derives and shows: the step kernels looped over ``t``, and back over ``t`` carrying
@@ -49,6 +49,8 @@ from .activations import sigmoid
 
 @dataclass
 class GRUStepCache:
+    """A step's arrays: filled by :func:`gru_step_forward`, read by :func:`gru_step_backward`."""
+
     x: np.ndarray  # (N, D)
     h_prev: np.ndarray  # (N, H)
     r: np.ndarray  # (N, H) reset gate
@@ -65,11 +67,17 @@ def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
     Args:
         x: ``(N, D)`` inputs at this step.
         h_prev: ``(N, H)`` hidden state of the previous step.
-        Wx: ``(D, 3H)``, Wh: ``(H, 3H)``, bx: ``(3H,)``, bh: ``(3H,)``, blocks r, z, n.
+        Wx: ``(D, 3H)`` input-to-hidden weights, gate blocks r, z, n.
+        Wh: ``(H, 3H)`` hidden-to-hidden weights, same blocks.
+        bx: ``(3H,)`` bias of ``x @ Wx``, same blocks.
+        bh: ``(3H,)`` bias of ``h @ Wh``, same blocks.
 
     Returns:
         h_next: ``(N, H)``.
         cache: :class:`GRUStepCache` for :func:`gru_step_backward`.
+
+    Raises:
+        ValueError: a shape does not match the others, or an array is not floating-point.
     """
     _, _, _, H = recurrent_dims(x, h_prev, Wx, Wh, {"bx": bx, "bh": bh}, gates=3,
                                 sequence=False, h_name="h_prev")
@@ -130,11 +138,17 @@ def gru_forward_reference(x, h0, Wx, Wh, bx, bh):
     Args:
         x: ``(N, T, D)`` input sequence.
         h0: ``(N, H)`` initial hidden state.
-        Wx: ``(D, 3H)``, Wh: ``(H, 3H)``, bx: ``(3H,)``, bh: ``(3H,)``, blocks r, z, n.
+        Wx: ``(D, 3H)`` input-to-hidden weights, gate blocks r, z, n.
+        Wh: ``(H, 3H)`` hidden-to-hidden weights, same blocks.
+        bx: ``(3H,)`` bias of ``x @ Wx``, same blocks.
+        bh: ``(3H,)`` bias of ``h @ Wh``, same blocks.
 
     Returns:
         h: ``(N, T, H)`` the hidden state at every step.
         cache: :class:`GRUReferenceCache` for :func:`gru_backward_reference`.
+
+    Raises:
+        ValueError: a shape does not match the others, or an array is not floating-point.
     """
     N, T, _, H = recurrent_dims(x, h0, Wx, Wh, {"bx": bx, "bh": bh}, gates=3,
                                 sequence=True, h_name="h0")
@@ -201,11 +215,17 @@ def gru_forward(x, h0, Wx, Wh, bx, bh):
     Args:
         x: ``(N, T, D)`` input sequence.
         h0: ``(N, H)`` initial hidden state.
-        Wx: ``(D, 3H)``, Wh: ``(H, 3H)``, bx: ``(3H,)``, bh: ``(3H,)``, blocks r, z, n.
+        Wx: ``(D, 3H)`` input-to-hidden weights, gate blocks r, z, n.
+        Wh: ``(H, 3H)`` hidden-to-hidden weights, same blocks.
+        bx: ``(3H,)`` bias of ``x @ Wx``, same blocks.
+        bh: ``(3H,)`` bias of ``h @ Wh``, same blocks.
 
     Returns:
         h: ``(N, T, H)`` the hidden state at every step.
         cache: :class:`GRUCache` for :func:`gru_backward`.
+
+    Raises:
+        ValueError: a shape does not match the others, or an array is not floating-point.
     """
     N, T, D, H = recurrent_dims(x, h0, Wx, Wh, {"bx": bx, "bh": bh}, gates=3,
                                 sequence=True, h_name="h0")
@@ -255,9 +275,9 @@ def gru_backward(dh, cache, *, input_grad=True):
     Args:
         dh: ``(N, T, H)`` upstream gradient on every hidden state.
         cache: from :func:`gru_forward`.
-        input_grad: keyword-only; ``False`` skips the gradient of the input and returns
-            ``None`` for ``dx``. For a first layer that reads data (pixels, one-hot
-            characters) nothing uses ``dx``, and computing it costs a large product.
+        input_grad: keyword-only, default True; ``False`` skips the gradient of the input
+            and returns ``None`` for ``dx``. For a first layer that reads data (pixels,
+            one-hot characters) nothing uses ``dx``, and computing it costs a large product.
 
     Returns:
         dx ``(N, T, D)``, dh0 ``(N, H)``, dWx ``(D, 3H)``, dWh ``(H, 3H)``,

@@ -5,8 +5,9 @@
     c_t = f * c_{t-1} + i * g
     h_t = o * tanh(c_t)
 
-Derived in ``notebooks/06_lstm`` (to come; ``04_char_rnn`` already trains with it). The step kernels are that math written once, in the
-row form of the rest of the course. The sequence kernels come twice:
+Derived in ``notebooks/06_lstm`` (to come; ``04_char_rnn`` already trains with it). The step
+kernels are that math written once, in the row form of the rest of the course. The sequence
+kernels come twice:
 
 - :func:`lstm_forward_reference` / :func:`lstm_backward_reference` are what the
   notebook derives and shows: the step kernels looped over ``t``, and back over ``t``
@@ -54,6 +55,8 @@ from .activations import sigmoid
 
 @dataclass
 class LSTMStepCache:
+    """A step's arrays: filled by :func:`lstm_step_forward`, read by :func:`lstm_step_backward`."""
+
     x: np.ndarray  # (N, D)
     h_prev: np.ndarray  # (N, H)
     c_prev: np.ndarray  # (N, H)
@@ -71,12 +74,18 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
 
     Args:
         x: ``(N, D)`` inputs at this step.
-        h_prev, c_prev: ``(N, H)`` hidden and cell state of the previous step.
-        Wx: ``(D, 4H)``, Wh: ``(H, 4H)``, b: ``(4H,)``, gate blocks i, f, g, o.
+        h_prev: ``(N, H)`` hidden state of the previous step.
+        c_prev: ``(N, H)`` cell state of the previous step.
+        Wx: ``(D, 4H)`` input-to-hidden weights, gate blocks i, f, g, o.
+        Wh: ``(H, 4H)`` hidden-to-hidden weights, same blocks.
+        b: ``(4H,)`` bias, same blocks.
 
     Returns:
         h_next, c_next: ``(N, H)`` each.
         cache: :class:`LSTMStepCache` for :func:`lstm_step_backward`.
+
+    Raises:
+        ValueError: a shape does not match the others, or an array is not floating-point.
     """
     N, _, _, H = recurrent_dims(x, h_prev, Wx, Wh, {"b": b}, gates=4, sequence=False, h_name="h_prev")
     check_shape("c_prev", c_prev, (N, H))
@@ -97,7 +106,8 @@ def lstm_step_backward(dh_next, dc_next, cache):
     """Backward pass of :func:`lstm_step_forward`.
 
     Args:
-        dh_next, dc_next: ``(N, H)`` gradients on ``h_next`` and ``c_next``.
+        dh_next: ``(N, H)`` gradient on ``h_next``.
+        dc_next: ``(N, H)`` gradient on ``c_next``.
         cache: from :func:`lstm_step_forward`.
 
     Returns:
@@ -150,13 +160,18 @@ def lstm_forward_reference(x, h0, Wx, Wh, b, *, c0=None):
     Args:
         x: ``(N, T, D)`` input sequence.
         h0: ``(N, H)`` initial hidden state.
-        Wx: ``(D, 4H)``, Wh: ``(H, 4H)``, b: ``(4H,)``, gate blocks i, f, g, o.
-        c0: ``(N, H)`` initial cell state, keyword-only; zeros when not given.
+        Wx: ``(D, 4H)`` input-to-hidden weights, gate blocks i, f, g, o.
+        Wh: ``(H, 4H)`` hidden-to-hidden weights, same blocks.
+        b: ``(4H,)`` bias, same blocks.
+        c0: ``(N, H)`` initial cell state, keyword-only; None (the default): zeros.
 
     Returns:
         h: ``(N, T, H)`` the hidden state at every step.
         cache: :class:`LSTMReferenceCache` for :func:`lstm_backward_reference`;
         ``cache.c_final`` is the ``(N, H)`` cell state after the last step.
+
+    Raises:
+        ValueError: a shape does not match the others, or an array is not floating-point.
     """
     N, T, _, H = recurrent_dims(x, h0, Wx, Wh, {"b": b}, gates=4, sequence=True, h_name="h0")
     if c0 is not None:
@@ -244,13 +259,18 @@ def lstm_forward(x, h0, Wx, Wh, b, *, c0=None):
     Args:
         x: ``(N, T, D)`` input sequence.
         h0: ``(N, H)`` initial hidden state.
-        Wx: ``(D, 4H)``, Wh: ``(H, 4H)``, b: ``(4H,)``, gate blocks i, f, g, o.
-        c0: ``(N, H)`` initial cell state, keyword-only; zeros when not given.
+        Wx: ``(D, 4H)`` input-to-hidden weights, gate blocks i, f, g, o.
+        Wh: ``(H, 4H)`` hidden-to-hidden weights, same blocks.
+        b: ``(4H,)`` bias, same blocks.
+        c0: ``(N, H)`` initial cell state, keyword-only; None (the default): zeros.
 
     Returns:
         h: ``(N, T, H)`` the hidden state at every step.
         cache: :class:`LSTMCache` for :func:`lstm_backward`; ``cache.c_final`` is the
         ``(N, H)`` cell state after the last step.
+
+    Raises:
+        ValueError: a shape does not match the others, or an array is not floating-point.
     """
     N, T, D, H = recurrent_dims(x, h0, Wx, Wh, {"b": b}, gates=4, sequence=True, h_name="h0")
     if c0 is not None:
@@ -302,9 +322,9 @@ def lstm_backward(dh, cache, *, input_grad=True):
     Args:
         dh: ``(N, T, H)`` upstream gradient on every hidden state.
         cache: from :func:`lstm_forward`.
-        input_grad: keyword-only; ``False`` skips the gradient of the input and returns
-            ``None`` for ``dx``. For a first layer that reads data (pixels, one-hot
-            characters) nothing uses ``dx``, and computing it costs a large product.
+        input_grad: keyword-only, default True; ``False`` skips the gradient of the input
+            and returns ``None`` for ``dx``. For a first layer that reads data (pixels,
+            one-hot characters) nothing uses ``dx``, and computing it costs a large product.
 
     Returns:
         dx ``(N, T, D)``, dh0 ``(N, H)``, dWx ``(D, 4H)``, dWh ``(H, 4H)``, db ``(4H,)``.

@@ -4,16 +4,16 @@ Shown in ``notebooks/04_char_rnn``. The algorithm is Karpathy's ``min-char-rnn.p
 (2015, BSD licence, https://gist.github.com/karpathy/d4dee566867f8291f086), rewritten
 for the course. What stays as in the original:
 
-- one sequence at a time (no batch), ``seq_length`` 25 characters per update, truncated
-  BPTT, the hidden state carried from one chunk to the next;
-- a vanilla RNN with ``hidden_size`` 100 on one-hot inputs, weights drawn from
-  ``randn * 0.01``, biases zero;
+- one sequence at a time (no batch), ``seq_length`` 25 characters per update, truncated BPTT,
+  the hidden state carried from one chunk to the next;
+- a vanilla RNN with ``hidden_size`` 100 on one-hot inputs, weights drawn from ``randn * 0.01``,
+  biases zero;
 - the loss summed (not averaged) over the 25 steps, every gradient clipped by value to
   ``[-5, 5]``, Adagrad with learning rate 0.1 and ``sqrt(mem + 1e-8)``;
-- the data pointer, which moves 25 characters per step and starts over (with a zero
-  hidden state) when the next chunk and its targets would not fit (the original's test,
-  ``p + seq_length + 1 >= len(data)``, also starts over when they would end exactly at
-  the last character: kept);
+- the data pointer, which moves 25 characters per step and starts over (with a zero hidden
+  state) when the next chunk and its targets would not fit (the original's test,
+  ``p + seq_length + 1 >= len(data)``, also starts over when they would end exactly at the last
+  character: kept);
 - ``smooth_loss``, a running mean ``0.999 * smooth_loss + 0.001 * loss`` that starts at
   the loss of a uniform guess, ``ln(V) * seq_length``.
 
@@ -33,13 +33,12 @@ from the left, as in the maths on the blackboard::
     y_t = Why @ h_t + by                               y_t (V, 1), the scores
     p_t = softmax(y_t)                                 p_t (V, 1)
 
-The rest of ``course_lib`` (:mod:`course_lib.rnn`, :mod:`course_lib.layers`) uses row
-form, a batch of row vectors ``x (N, D)`` multiplied from the right: ``x @ Wx``. The two
-are transposes of each other: ``(Wxh @ x).T == x.T @ Wxh.T``, so the same network in row
-form has ``Wx = Wxh.T (V, H)``, ``Wh = Whh.T (H, H)``, ``b = bh.ravel() (H,)``, a head
-``W = Why.T (H, V)``, ``b = by.ravel() (V,)``, and ``N = 1`` (the tests check that both
-compute the same loss and gradients). Row form is what batches well; column form is how
-the original is written.
+The rest of ``course_lib`` (:mod:`course_lib.rnn`, :mod:`course_lib.layers`) uses row form, a
+batch of row vectors ``x (N, D)`` multiplied from the right: ``x @ Wx``. The two are transposes
+of each other: ``(Wxh @ x).T == x.T @ Wxh.T``, so the same network in row form has
+``Wx = Wxh.T (V, H)``, ``Wh = Whh.T (H, H)``, ``b = bh.ravel() (H,)``, a head ``W = Why.T (H, V)``,
+``b = by.ravel() (V,)``, and ``N = 1`` (the tests check that both compute the same loss and
+gradients). Row form is what batches well; column form is how the original is written.
 
 Shapes: V vocabulary size, H hidden units, T = ``seq_length`` steps per chunk.
 
@@ -77,13 +76,13 @@ def init_params(vocab_size, hidden_size=HIDDEN_SIZE, rng=None):
     """Fresh parameters: weights ``standard_normal * 0.01``, biases zero.
 
     Args:
-        vocab_size: V. hidden_size: H.
-        rng: ``np.random.Generator`` (None: ``default_rng(0)``); draws Wxh, Whh, Why
-            in that order.
+        vocab_size: V.
+        hidden_size: H; default 100.
+        rng: ``np.random.Generator`` (None, the default: ``default_rng(0)``); draws Wxh,
+            Whh, Why in that order.
 
     Returns:
-        dict: ``Wxh (H, V)``, ``Whh (H, H)``, ``Why (V, H)``, ``bh (H, 1)``, ``by (V, 1)``,
-        float64.
+        dict: float64 ``Wxh (H, V)``, ``Whh (H, H)``, ``Why (V, H)``, ``bh (H, 1)``, ``by (V, 1)``.
     """
     rng = np.random.default_rng(0) if rng is None else rng
     V, H = vocab_size, hidden_size
@@ -101,9 +100,10 @@ def loss_fun(params, inputs, targets, hprev, clip=CLIP):
 
     Args:
         params: dict ``Wxh (H, V)``, ``Whh (H, H)``, ``Why (V, H)``, ``bh (H, 1)``, ``by (V, 1)``.
-        inputs: T character ids; ``targets``: the T ids to predict (each input's next one).
+        inputs: T character ids.
+        targets: the T ids to predict (each input's next one).
         hprev: ``(H, 1)`` hidden state carried in from the previous chunk.
-        clip: clip every gradient entry to ``[-clip, clip]``; None: no clipping.
+        clip: clip every gradient entry to ``[-clip, clip]``; default 5.0; None: no clipping.
 
     Returns:
         loss: float, ``-log p(target)`` **summed** over the T steps (nats, not per char).
@@ -157,8 +157,10 @@ def adagrad_update(params, grads, mem, learning_rate=LEARNING_RATE):
     smaller steps (at most ``lr * g / 1e-4``).
 
     Args:
-        params, grads, mem: dicts keyed alike, of arrays of the same shapes; ``params``
-            and ``mem`` (the sums of squared gradients, zeros at first) are updated in place.
+        params: dict name -> array, updated in place.
+        grads: dict keyed and shaped like ``params``.
+        mem: the sums of squared gradients (zeros at first), like ``params``; updated in place.
+        learning_rate: ``lr``; default 0.1.
     """
     for name, p in params.items():
         g = grads[name]
@@ -199,16 +201,15 @@ def evaluate(params, ids, h0=None, chunk=SEQ_LENGTH):
     """Mean loss on a text, in nats per character: the model reads ``ids[:-1]`` and
     predicts ``ids[1:]``, the hidden state carried across the whole text.
 
-    No gradients, so each chunk's input projections are one product:
-    ``Wxh @ onehot(ids)`` is ``Wxh[:, ids]``, the columns of the ids. Only the recurrence
-    runs one character at a time. ``chunk`` sets how many characters go through at once
-    (memory and speed only: the result is the same for any chunk).
+    No gradients, so each chunk's input projections are one product: ``Wxh @ onehot(ids)``
+    is ``Wxh[:, ids]``, the columns of the ids. Only the recurrence runs one character at a time.
 
     Args:
         params: as in :func:`loss_fun`.
         ids: integer array ``(L,)``, ``L >= 2``.
-        h0: ``(H, 1)`` initial hidden state; None: zeros.
-        chunk: characters per chunk.
+        h0: ``(H, 1)`` initial hidden state; None (the default): zeros.
+        chunk: how many characters go through at once, default 25 (memory and speed only:
+            the result is the same for any chunk).
 
     Returns:
         float: mean of ``-log p(ids[t + 1] | ids[:t + 1])`` over the ``L - 1`` predictions.
@@ -240,7 +241,7 @@ class MinCharHistory:
         loss: the step's loss, summed over its ``seq_length`` characters.
         smooth_loss: the running mean after that step (also summed over a chunk).
         chars_seen: characters read so far (``seq_length`` per step).
-        seq_length: to convert to nats per character.
+        seq_length: to convert to nats per character (default 25).
     """
 
     seq_length: int = SEQ_LENGTH
@@ -261,9 +262,11 @@ class MinCharRNN:
     """min-char-rnn's training state: parameters, Adagrad memory, data pointer, hidden state.
 
     Args:
-        vocab: a :class:`course_lib.data.vocab.CharVocab` (V = ``vocab.size``).
-        hidden_size: H. seq_length: T, characters per update. learning_rate: Adagrad's.
-        seed: seeds ``np.random.default_rng``, which draws the weights and then the samples.
+        vocab: a :class:`course_lib.data.vocab.CharVocab` (V = ``vocab.size``), else ``TypeError``.
+        hidden_size: H, an integer >= 1 (else ``ValueError``); default 100.
+        seq_length: T, characters per update, an integer >= 1 (else ``ValueError``); default 25.
+        learning_rate: Adagrad's; default 0.1.
+        seed: of ``np.random.default_rng`` (default 0), which draws the weights, then the samples.
 
     Attributes:
         params: dict ``Wxh (H, V)``, ``Whh (H, H)``, ``Why (V, H)``, ``bh (H, 1)``, ``by (V, 1)``.
@@ -298,7 +301,17 @@ class MinCharRNN:
         return self.smooth_loss / self.seq_length
 
     def to_ids(self, text_or_ids):
-        """A text (encoded with ``vocab``) or ids (checked) as an int64 array ``(L,)``."""
+        """A text (encoded with ``vocab``) or ids (checked) as an int64 array ``(L,)``.
+
+        Args:
+            text_or_ids: a ``str``, or integer ids ``(L,)``.
+
+        Returns:
+            int64 array ``(L,)``.
+
+        Raises:
+            ValueError: a character not in ``vocab``, or ids not 1-D integers in ``[0, V)``.
+        """
         if isinstance(text_or_ids, str):
             return self.vocab.encode(text_or_ids)
         ids = np.asarray(text_or_ids)
@@ -316,6 +329,9 @@ class MinCharRNN:
         whenever ``p + seq_length + 1 >= L``: the original's test, which skips a chunk
         that would end exactly at the last character), runs :func:`loss_fun`, updates
         ``smooth_loss``, ``history`` and the parameters (:func:`adagrad_update`).
+
+        Args:
+            data: the whole training text as ids, e.g. ``model.to_ids(text)``.
 
         Returns:
             loss: float, summed over the chunk.
@@ -341,15 +357,14 @@ class MinCharRNN:
     def sample_text(self, prime, length=200, *, h=None, seed=None):
         """Text from the model: ``prime``, then ``length`` characters drawn after it.
 
-        The prime is read one character at a time from ``h``; its last character seeds
-        :func:`sample`.
+        The prime is read one character at a time from ``h``; its last one seeds :func:`sample`.
 
         Args:
-            prime: a non-empty ``str`` of characters in ``vocab``.
-            length: characters to draw.
-            h: ``(H, 1)`` state to start from; None: zeros.
-            seed: None draws from the model's own generator (seeded at construction);
-                an int draws from a fresh ``default_rng(seed)``.
+            prime: a non-empty ``str`` of characters in ``vocab`` (else ``ValueError``).
+            length: characters to draw; default 200.
+            h: ``(H, 1)`` state to start from; None (the default): zeros.
+            seed: None (the default) draws from the model's own generator (seeded at
+                construction); an int draws from a fresh ``default_rng(seed)``.
 
         Returns:
             str: ``prime`` followed by the drawn characters.
@@ -365,7 +380,18 @@ class MinCharRNN:
         return prime + self.vocab.decode(sample(self.params, h, prime_ids[-1], length, rng))
 
     def evaluate(self, text_or_ids, chunk=SEQ_LENGTH):
-        """Mean nats per character on a text, from a zero state (:func:`evaluate`)."""
+        """Mean nats per character on a text, from a zero state (:func:`evaluate`).
+
+        Args:
+            text_or_ids: as in :meth:`to_ids`.
+            chunk: characters per chunk; default 25.
+
+        Returns:
+            float: mean nats per character.
+
+        Raises:
+            ValueError: as in :meth:`to_ids`, or fewer than 2 characters.
+        """
         ids = self.to_ids(text_or_ids)
         if len(ids) < 2:
             raise ValueError("text_or_ids: need at least 2 characters (1 to read, 1 to predict)")

@@ -5,23 +5,20 @@
 - :class:`SequenceClassifier`, which reads an MNIST image one row per time step, is for
   ``notebooks/05_mnist_rows`` (to come).
 
-A model here does no math of its own. Its forward pass is a chain of kernel calls
-(embedding, rnn/lstm/gru or bidirectional, affine). Its backward pass calls the matching
-backward kernels in the reverse order. Each cache keeps what the kernels returned. The
-only things these models decide themselves are where dropout applies and how the
-recurrent states are chosen and wired.
+A model here does no math of its own. Its forward pass is a chain of kernel calls (embedding,
+rnn/lstm/gru or bidirectional, affine). Its backward pass calls the matching backward kernels in
+the reverse order. Each cache keeps what the kernels returned. The only things these models decide
+themselves are where dropout applies and how the recurrent states are chosen and wired.
 
 Parameters are a flat dict ``model.params``, name -> np.ndarray, e.g. ``"layer0.Wx"``.
-``course_lib.optim`` updates these arrays in place, so every forward reads
-``self.params`` again and nothing keeps a copy. ``backward`` returns a dict with exactly
-the same keys.
+``course_lib.optim`` updates these arrays in place, so every forward reads ``self.params`` again
+and nothing keeps a copy. ``backward`` returns a dict with exactly the same keys.
 
-Initialisation is deterministic given ``seed`` (``np.random.default_rng(seed)``): each
-recurrent layer as :func:`course_lib.cells.init_weights` says (``Wx`` uniform, ``Wh``
-orthogonal blocks, the LSTM's forget-gate bias 1); the embedding standard normal
-(``nn.Embedding``'s default); the head's ``W`` uniform (+-1/sqrt(fan_in)) and ``b`` zero.
-Every state component is within [-1, 1], so the first logits are small and the first loss
-is close to ln(V), the loss of a uniform guess.
+Initialisation is deterministic given ``seed`` (``np.random.default_rng(seed)``): each recurrent
+layer as :func:`course_lib.cells.init_weights` says (``Wx`` uniform, ``Wh`` orthogonal blocks, the
+LSTM's forget-gate bias 1); the embedding standard normal (``nn.Embedding``'s default); the head's
+``W`` uniform (+-1/sqrt(fan_in)) and ``b`` zero. Every state component is within [-1, 1], so the
+first logits are small and the first loss is close to ln(V), the loss of a uniform guess.
 
 One-hot input (``CharRNN`` with ``embedding_dim=None``): ``onehot(idx) @ Wx == Wx[idx]``,
 but the recurrent kernels take an input ``x`` and do their own ``x @ Wx``. So the
@@ -32,12 +29,12 @@ What it costs: an ``(N, T, V)`` input array and a first layer whose input width 
 rather than a small embedding width (the backward never computes that layer's ``dx``:
 the input is data): at most about 15% of a step, for the LSTM (``docs/benchmarks.md``).
 
-Dropout is inverted dropout with a fresh mask at every position ``(n, t, unit)``. It is
-applied to each layer's output sequence, which is the input of the next layer, or of
-the head after the last layer. It is never applied to the recurrent path ``h_{t-1} -> h_t``,
-so the states a layer carries, and ``new_state`` with them, are never dropped. It is active only when ``train=True`` and ``dropout > 0``, and then it
-needs ``rng``, an ``np.random.Generator``. Two calls with generators seeded the same way
-draw the same masks.
+Dropout is inverted dropout with a fresh mask at every position ``(n, t, unit)``. It is applied to
+each layer's output sequence, which is the input of the next layer, or of the head after the last
+layer. It is never applied to the recurrent path ``h_{t-1} -> h_t``, so the states a layer carries,
+and ``new_state`` with them, are never dropped. It is active only when ``train=True`` and
+``dropout > 0``, and then it needs ``rng``, an ``np.random.Generator``. Two calls with generators
+seeded the same way draw the same masks.
 
 Shapes: N batch, T time steps, V vocabulary, E embedding width, D input features, H hidden
 units, C classes, L layers.
@@ -99,6 +96,7 @@ class _Model:
 
 @dataclass
 class CharRNNCache:
+    """Kernel caches and masks, from :meth:`CharRNN.forward` for :meth:`CharRNN.backward`."""
     embed: object  # embedding_forward's cache (None for one-hot input)
     layers: list  # one recurrent kernel cache per layer
     masks: list  # one dropout mask (N, T, H) per layer output, or None
@@ -114,13 +112,11 @@ class CharRNN(_Model):
     one-hot input; ``G = gates * H``, with gates 1 for rnn, 4 for lstm, 3 for gru):
 
     - ``embed.W`` ``(V, E)``, only when ``embedding_dim`` is set;
-    - ``layer{l}.Wx`` ``(D, G)`` for layer 0 and ``(H, G)`` above it; ``layer{l}.Wh``
-      ``(H, G)``; ``layer{l}.b`` ``(G,)``; for gru, ``layer{l}.bx`` and ``layer{l}.bh``
-      instead of ``b``;
+    - ``layer{l}.Wx`` ``(D, G)`` for layer 0 and ``(H, G)`` above it; ``layer{l}.Wh`` ``(H, G)``;
+      ``layer{l}.b`` ``(G,)``; for gru, ``layer{l}.bx`` and ``layer{l}.bh`` instead of ``b``;
     - ``head.W`` ``(H, V)``, ``head.b`` ``(V,)``.
 
-    The state is a list with one entry per layer: ``h (N, H)`` for rnn and gru,
-    ``(h, c)`` for lstm.
+    The state is a list, one entry per layer: ``h (N, H)`` for rnn and gru, ``(h, c)`` for lstm.
     """
 
     def __init__(self, vocab_size, hidden_size, *, cell="lstm", num_layers=1, embedding_dim=None,
@@ -186,14 +182,17 @@ class CharRNN(_Model):
             idx: integer ``(N, T)``, character ids in ``[0, V)``.
             state: the previous chunk's ``new_state``, or None for zeros. A list of L
                 entries, ``h (N, H)``, or ``(h, c)`` for lstm.
-            train: dropout is active only when True (and ``dropout > 0``).
-            rng: ``np.random.Generator`` for the dropout masks; needed when dropout is active.
+            train: dropout is active only when True (and ``dropout > 0``); default False.
+            rng: ``np.random.Generator`` for dropout masks (needed when active); default None.
 
         Returns:
             logits: ``(N, T, V)``.
             cache: :class:`CharRNNCache` for :meth:`backward`.
             new_state: every layer's state after the last step, in the form of ``state``
                 (lstm: ``(h[:, -1], c_final)``), fresh arrays, to carry into the next chunk.
+
+        Raises:
+            ValueError: ``idx`` or ``state`` does not fit, or dropout is active without ``rng``.
         """
         _check_dropout_rng(self.dropout, train, rng)
         p = self.params  # read afresh: an optimizer updates these arrays in place
@@ -247,9 +246,12 @@ class CharRNN(_Model):
         """Forward, cross-entropy and backward in one call.
 
         Args:
-            idx: integer ``(N, T)`` inputs; targets: integer ``(N, T)``, usually
-                the next character of each position; mask: optional ``(N, T)``,
-                truthy where a position counts; state, train, rng: as in :meth:`forward`.
+            idx: integer ``(N, T)`` inputs.
+            targets: integer ``(N, T)``, usually the next character of each position.
+            state: as in :meth:`forward`.
+            mask: keyword-only; ``(N, T)``, truthy where a position counts; default None: all do.
+            train: as in :meth:`forward`.
+            rng: as in :meth:`forward`.
 
         Returns:
             loss: float, mean nats per counted position (``losses.softmax_cross_entropy``).
@@ -263,6 +265,7 @@ class CharRNN(_Model):
 
 @dataclass
 class SequenceClassifierCache:
+    """Kernel caches and masks, from :meth:`SequenceClassifier.forward` for ``backward``."""
     layers: list  # one kernel cache per layer (bidirectional_forward's when bidirectional)
     masks: list  # one dropout mask per layer output (N, T, H or 2H), or None
     shape: tuple  # (N, T, width) of the last layer's output
@@ -274,10 +277,9 @@ class SequenceClassifier(_Model):
     T=28, D=28). Then come ``num_layers`` recurrent layers (any cell, optionally
     bidirectional through ``course_lib.birnn``), and an affine head on the final state.
 
-    Unidirectional: the head reads ``h[:, -1]`` ``(N, H)``. Bidirectional: the head reads
-    the forward direction's state at ``t = T-1`` next to the backward direction's state at
-    ``t = 0`` ``(N, 2H)``. Each of these is its direction's final state, after reading the
-    whole image.
+    Unidirectional: the head reads ``h[:, -1]`` ``(N, H)``. Bidirectional: the head reads the
+    forward direction's state at ``t = T-1`` next to the backward direction's state at ``t = 0``
+    ``(N, 2H)``. Each of these is its direction's final state, after reading the whole image.
 
     Parameters (``G = gates * H``; ``F = H``, or ``2H`` when bidirectional):
     ``layer{l}.Wx`` ``(D, G)`` for layer 0 and ``(F, G)`` above it, ``layer{l}.Wh``
@@ -319,11 +321,15 @@ class SequenceClassifier(_Model):
 
         Args:
             x: floating ``(N, T, D)``, ``D = input_size``; cast to the model's dtype.
-            train, rng: dropout as in :meth:`CharRNN.forward`.
+            train: keyword-only, default False; dropout as in :meth:`CharRNN.forward`.
+            rng: keyword-only, default None; as in :meth:`CharRNN.forward`.
 
         Returns:
             logits: ``(N, C)``.
             cache: :class:`SequenceClassifierCache` for :meth:`backward`.
+
+        Raises:
+            ValueError: ``x`` is not floating ``(N, T >= 1, input_size)``; dropout without ``rng``.
         """
         _check_dropout_rng(self.dropout, train, rng)
         check_ndim("x", x, 3, "(N, T, D)")

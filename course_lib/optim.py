@@ -48,6 +48,14 @@ class Optimizer:
     ``_update(p, g, *buffers)``, which updates ``p`` and its buffers in place for the
     step number ``self.step_count``.
 
+    Args:
+        params: dict name -> floating np.ndarray of any shape, updated in place.
+        lr: learning rate, a number >= 0.
+
+    Raises:
+        ValueError: ``params`` is not a non-empty dict of str -> floating-point np.ndarray,
+            or ``lr`` is negative or NaN.
+
     Attributes:
         params: dict name -> array, the arrays given to the constructor (not copies).
         lr: float, the learning rate.

@@ -38,6 +38,8 @@ from ._scratch import scratch
 
 @dataclass
 class RNNStepCache:
+    """A step's arrays: filled by :func:`rnn_step_forward`, read by :func:`rnn_step_backward`."""
+
     x: np.ndarray  # (N, D)
     h_prev: np.ndarray  # (N, H)
     h_next: np.ndarray  # (N, H), tanh output: its derivative is 1 - h_next**2
@@ -58,6 +60,9 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     Returns:
         h_next: ``(N, H)`` the new hidden state.
         cache: :class:`RNNStepCache` for :func:`rnn_step_backward`.
+
+    Raises:
+        ValueError: a shape does not match the others, or an array is not floating-point.
     """
     recurrent_dims(x, h_prev, Wx, Wh, {"b": b}, gates=1, sequence=False, h_name="h_prev")
     dtype = float_dtype(x=x, h_prev=h_prev, Wx=Wx, Wh=Wh, b=b)
@@ -106,11 +111,16 @@ def rnn_forward_reference(x, h0, Wx, Wh, b):
     Args:
         x: ``(N, T, D)`` input sequence.
         h0: ``(N, H)`` initial hidden state.
-        Wx: ``(D, H)``, Wh: ``(H, H)``, b: ``(H,)`` as in :func:`rnn_step_forward`.
+        Wx: ``(D, H)`` input-to-hidden weights.
+        Wh: ``(H, H)`` hidden-to-hidden weights.
+        b: ``(H,)`` bias.
 
     Returns:
         h: ``(N, T, H)`` the hidden state at every step.
         cache: :class:`RNNReferenceCache` for :func:`rnn_backward_reference`.
+
+    Raises:
+        ValueError: a shape does not match the others, or an array is not floating-point.
     """
     N, T, _, H = recurrent_dims(x, h0, Wx, Wh, {"b": b}, gates=1, sequence=True, h_name="h0")
     dtype = float_dtype(x=x, h0=h0, Wx=Wx, Wh=Wh, b=b)
@@ -156,6 +166,8 @@ def rnn_backward_reference(dh, cache):
 
 @dataclass
 class RNNCache:
+    """The sequence, time-major: filled by :func:`rnn_forward`, read by :func:`rnn_backward`."""
+
     x_tm: np.ndarray  # (T, N, D) the inputs, time-major
     hs: np.ndarray  # (T + 1, N, H) hs[0] = h0, hs[t + 1] = h_t, time-major
     Wx: np.ndarray  # (D, H)
@@ -168,11 +180,16 @@ def rnn_forward(x, h0, Wx, Wh, b):
     Args:
         x: ``(N, T, D)`` input sequence.
         h0: ``(N, H)`` initial hidden state.
-        Wx: ``(D, H)``, Wh: ``(H, H)``, b: ``(H,)`` as in :func:`rnn_step_forward`.
+        Wx: ``(D, H)`` input-to-hidden weights.
+        Wh: ``(H, H)`` hidden-to-hidden weights.
+        b: ``(H,)`` bias.
 
     Returns:
         h: ``(N, T, H)`` the hidden state at every step.
         cache: :class:`RNNCache` for :func:`rnn_backward`.
+
+    Raises:
+        ValueError: a shape does not match the others, or an array is not floating-point.
     """
     N, T, D, H = recurrent_dims(x, h0, Wx, Wh, {"b": b}, gates=1, sequence=True, h_name="h0")
     dtype = float_dtype(x=x, h0=h0, Wx=Wx, Wh=Wh, b=b)
@@ -198,9 +215,9 @@ def rnn_backward(dh, cache, *, input_grad=True):
     Args:
         dh: ``(N, T, H)`` upstream gradient on every hidden state.
         cache: from :func:`rnn_forward`.
-        input_grad: keyword-only; ``False`` skips the gradient of the input and returns
-            ``None`` for ``dx``. For a first layer that reads data (pixels, one-hot
-            characters) nothing uses ``dx``, and computing it costs a large product.
+        input_grad: keyword-only, default True; ``False`` skips the gradient of the input
+            and returns ``None`` for ``dx``. For a first layer that reads data (pixels,
+            one-hot characters) nothing uses ``dx``, and computing it costs a large product.
 
     Returns:
         dx ``(N, T, D)``, dh0 ``(N, H)``, dWx ``(D, H)``, dWh ``(H, H)``, db ``(H,)``.

@@ -79,16 +79,17 @@ def sample(model, vocab, *, prime="", length=500, temperature=1.0, top_k=None, s
     time, the state carried from step to step.
 
     Args:
-        model: a model with ``forward(idx (N, T), state, *, train) -> (logits, cache, new_state)``
-            and ``config["vocab_size"]``, e.g. :class:`course_lib.models.CharRNN`.
+        model: a model with ``forward(idx (N, T), state, *, train)`` returning
+            ``(logits, cache, new_state)`` and with ``config["vocab_size"]``, e.g.
+            :class:`course_lib.models.CharRNN`.
         vocab: the :class:`course_lib.data.vocab.CharVocab` the model was trained with.
         prime: text to start from; every character must be in ``vocab`` (else the
-            vocabulary's ValueError names the first one that is not). Empty: the first
-            character is drawn uniformly from the vocabulary.
-        length: the number of characters to generate.
-        temperature: T >= 0; 0 is greedy (always the most likely character).
-        top_k: draw only among the k most likely characters; None: all.
-        seed: seeds ``np.random.default_rng``: the same seed gives the same text.
+            vocabulary's ValueError names the first one that is not). Empty (the default):
+            the first character is drawn uniformly from the vocabulary.
+        length: the number of characters to generate; default 500.
+        temperature: T >= 0; 0 is greedy (always the most likely character). Default 1.0.
+        top_k: draw only among the k most likely characters; None (the default): all.
+        seed: seeds ``np.random.default_rng``: the same seed gives the same text. Default 0.
 
     Returns:
         str: ``prime`` followed by the ``length`` generated characters.

@@ -25,7 +25,17 @@ def _check_lr(name, value):
 
 
 def constant(lr):
-    """``lr`` at every step."""
+    """``lr`` at every step.
+
+    Args:
+        lr: the learning rate, a finite number >= 0.
+
+    Returns:
+        The schedule, a function ``step -> lr``.
+
+    Raises:
+        ValueError: ``lr`` is not a finite number >= 0.
+    """
     lr = _check_lr("lr", lr)
 
     def schedule(step):
@@ -39,6 +49,18 @@ def step_decay(lr, every, factor):
 
     As ``torch.optim.lr_scheduler.StepLR(step_size=every, gamma=factor)``, e.g.
     ``step_decay(1e-2, every=1000, factor=0.5)`` halves the rate every 1000 steps.
+
+    Args:
+        lr: the learning rate at step 0, a finite number >= 0.
+        every: the number of steps between two decays, an integer >= 1.
+        factor: what each decay multiplies the rate by, in ``(0, 1]``.
+
+    Returns:
+        The schedule, a function ``step -> lr``.
+
+    Raises:
+        ValueError: ``lr`` is not a finite number >= 0, ``every`` not an integer >= 1, or
+            ``factor`` not in ``(0, 1]``.
     """
     lr = _check_lr("lr", lr)
     every = check_count("every", every)
@@ -58,6 +80,18 @@ def cosine(lr, total_steps, min_lr=0.0):
 
     As ``torch.optim.lr_scheduler.CosineAnnealingLR(T_max=total_steps, eta_min=min_lr)``
     for ``t <= total_steps``; after that it stays at ``min_lr`` (torch's climbs back up).
+
+    Args:
+        lr: the learning rate at step 0, a finite number >= 0.
+        total_steps: the step at which ``min_lr`` is reached, an integer >= 1.
+        min_lr: the final learning rate, in ``[0, lr]``; default 0.0.
+
+    Returns:
+        The schedule, a function ``step -> lr``.
+
+    Raises:
+        ValueError: ``lr`` or ``min_lr`` is not a finite number >= 0, ``min_lr > lr``, or
+            ``total_steps`` is not an integer >= 1.
     """
     lr = _check_lr("lr", lr)
     total_steps = check_count("total_steps", total_steps)
@@ -82,6 +116,16 @@ def warmup(schedule, warmup_steps):
     own step axis: ``warmup(cosine(lr, total_steps=n), 100)`` still reaches ``min_lr``
     at step ``n``. The first step already uses ``lr / warmup_steps``, not 0 (a step
     with lr 0 would be wasted).
+
+    Args:
+        schedule: a function ``step -> lr``, e.g. from :func:`cosine`.
+        warmup_steps: the length of the ramp, an integer >= 1.
+
+    Returns:
+        The warmed-up schedule, a function ``step -> lr``.
+
+    Raises:
+        ValueError: ``schedule`` is not callable, or ``warmup_steps`` not an integer >= 1.
     """
     if not callable(schedule):
         raise ValueError(f"schedule: expected a function step -> lr, got {type(schedule).__name__}")

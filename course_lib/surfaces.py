@@ -16,14 +16,20 @@ from . import optim
 class Surface:
     """A loss surface of two parameters, on which notebook 03 lets optimizers walk.
 
-    Attributes:
+    Args:
         name: its key in :data:`SURFACES`.
         formula: f as plain text, for titles.
-        start: ``(x, y)``, where every trajectory starts.
+        f: ``f(x, y)``, elementwise on floats or on arrays of one shape.
+        grad: ``grad(x, y) -> (df/dx, df/dy)``, written by hand.
+        start: keyword-only, as are the rest; ``(x, y)``, where every trajectory starts.
         minimum: ``(x, y)`` of the lowest point (a star on the plots).
         f_min: the lowest value of f.
-        xlim, ylim: the box the plots show.
+        xlim: ``(low, high)``, the x-range of the box the plots show.
+        ylim: ``(low, high)``, the y-range of that box.
         levels: the values of f drawn as contour lines.
+
+    Each argument is kept as an attribute of the same name (``f`` and ``grad`` as methods),
+    and ``grid``, ``(X, Y, f(X, Y))`` on 200 x 200 points of the box, is the contour plot's data.
     """
 
     def __init__(self, name, formula, f, grad, *, start, minimum, f_min, xlim, ylim, levels):
@@ -35,11 +41,26 @@ class Surface:
         self.grid = (grid_x, grid_y, f(grid_x, grid_y))  # the contour plot's data, computed once
 
     def f(self, x, y):
-        """The value f(x, y); x and y floats or arrays of one shape (elementwise)."""
+        """The value f(x, y); x and y floats or arrays of one shape (elementwise).
+
+        Args:
+            x: a float or an array.
+            y: a float or an array of ``x``'s shape.
+
+        Returns:
+            f(x, y), a float or an array of that shape.
+        """
         return self._f(x, y)
 
     def grad(self, p):
-        """The gradient ``(2,)`` at the point ``p`` ``(2,)``: a new float64 array."""
+        """The gradient ``(2,)`` at the point ``p`` ``(2,)``: a new float64 array.
+
+        Args:
+            p: ``(2,)``, the point ``(x, y)``.
+
+        Returns:
+            float64 array ``(2,)``: ``(df/dx, df/dy)`` at ``p``.
+        """
         return np.asarray(self._grad(p[0], p[1]), dtype=np.float64)
 
 

@@ -36,7 +36,22 @@ def _stream_layout(n_ids, batch_size, seq_len, offset, drop_last):
 
 def num_stream_batches(n_ids, batch_size, seq_len, *, offset=0, drop_last=True):
     """How many chunks :func:`stream_batches` yields for ``n_ids`` ids (for a
-    progress bar or a learning-rate schedule)."""
+    progress bar or a learning-rate schedule).
+
+    Args:
+        n_ids: the number of ids, ``len(ids)``.
+        batch_size: N, the number of parallel streams.
+        seq_len: T, the number of time steps per chunk.
+        offset: keyword-only; ids skipped first, as in :func:`stream_batches`; default 0.
+        drop_last: keyword-only; as in :func:`stream_batches`; default True.
+
+    Returns:
+        int: the number of chunks.
+
+    Raises:
+        ValueError: ``batch_size`` or ``seq_len`` is not an integer >= 1, or the ids are
+            too few for one chunk.
+    """
     batch_size = check_count("batch_size", batch_size)
     seq_len = check_count("seq_len", seq_len)
     _, full, rest = _stream_layout(n_ids, batch_size, seq_len, offset, drop_last)
@@ -73,10 +88,11 @@ def stream_batches(ids, batch_size, seq_len, *, offset=0, drop_last=True):
         ids: integer array ``(L,)``, e.g. ``vocab.encode(text)``.
         batch_size: N, the number of parallel streams (rows).
         seq_len: T, the number of time steps per chunk (the truncation length).
-        offset: skip this many ids first; a different offset each epoch (e.g.
-            ``rng.integers(T)``) moves the chunk boundaries, so the model does not
-            always see the text cut at the same places.
-        drop_last: if False, also yield a final shorter chunk ``(N, T')``, T' < T.
+        offset: keyword-only; skip this many ids first (default 0); a different offset
+            each epoch (e.g. ``rng.integers(T)``) moves the chunk boundaries, so the model
+            does not always see the text cut at the same places.
+        drop_last: keyword-only; if False, also yield a final shorter chunk ``(N, T')``,
+            T' < T. Default True.
 
     Yields:
         x: ``(N, T)`` ids, same dtype as ``ids``; a fresh array (writing to it does
@@ -84,7 +100,9 @@ def stream_batches(ids, batch_size, seq_len, *, offset=0, drop_last=True):
         y: ``(N, T)`` ids, ``x`` shifted one step ahead along each stream.
 
     Raises:
-        ValueError: ``ids`` is not a 1-D integer array, or too short for one chunk.
+        ValueError: ``ids`` is not a 1-D integer array; ``batch_size`` or ``seq_len`` is
+            not an integer >= 1; ``offset`` is not an integer in ``[0, len(ids))``; or the
+            ids are too short for one chunk.
     """
     ids = np.asarray(ids)
     check_ndim("ids", ids, 1, "(L,)")
@@ -115,16 +133,20 @@ def minibatches(X, y, batch_size, *, rng=None, shuffle=True, drop_last=False):
         X: array ``(n, ...)``, e.g. images ``(n, 28, 28)``.
         y: array ``(n, ...)``, e.g. labels ``(n,)``; row i belongs to ``X[i]``.
         batch_size: B, the number of examples per batch.
-        rng: a ``np.random.Generator`` or an integer seed; required when
+        rng: keyword-only; a ``np.random.Generator`` or an integer seed; required when
             ``shuffle``. A Generator passed to every epoch gives a new order each
             epoch, reproducible from its seed; an integer gives the same order each
-            time.
-        shuffle: False keeps the order (for evaluation).
-        drop_last: drop a last batch smaller than B.
+            time. Default None.
+        shuffle: keyword-only; False keeps the order (for evaluation). Default True.
+        drop_last: keyword-only; drop a last batch smaller than B. Default False.
 
     Yields:
         X_batch ``(B, ...)`` and y_batch ``(B, ...)``, copies; the last batch may have
         fewer rows unless ``drop_last``.
+
+    Raises:
+        ValueError: ``X`` and ``y`` differ in their number of rows (or one is 0-D);
+            ``batch_size`` is not an integer >= 1; ``shuffle`` without ``rng``.
     """
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
@@ -159,13 +181,20 @@ def train_val_split(*arrays, val_size=0.1, rng=None):
 
     Args:
         *arrays: arrays with the same number of rows n.
-        val_size: a fraction in (0, 1) of the rows, or a number of rows in [1, n-1].
-        rng: None for a contiguous split; a seed or np.random.Generator to shuffle.
+        val_size: keyword-only; a fraction in (0, 1) of the rows, or a number of rows in
+            [1, n-1]. Default 0.1.
+        rng: keyword-only; None (the default) for a contiguous split; a seed or
+            np.random.Generator to shuffle.
 
     Returns:
         ``train_0, val_0, train_1, val_1, ...`` (scikit-learn's order), e.g.
         ``X_train, X_val, y_train, y_val = train_val_split(X, y, val_size=5000, rng=0)``.
         Each part is a new array.
+
+    Raises:
+        ValueError: no array is given; the arrays differ in their number of rows (or one
+            is 0-D); ``val_size`` is neither a fraction in (0, 1) nor a row count; or it
+            leaves either part without a row.
     """
     if not arrays:
         raise ValueError("train_val_split needs at least one array")

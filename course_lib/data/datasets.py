@@ -21,14 +21,27 @@ def load_mnist(split="train", *, data_dir=None, mirror=None, base_url=None, prog
     """MNIST images and labels, fetched on first use.
 
     Args:
-        split: ``"train"`` (60,000 digits) or ``"test"`` (10,000).
-        data_dir, mirror, base_url, progressbar: passed to :func:`fetch`.
+        split: ``"train"`` (60,000 digits, the default) or ``"test"`` (10,000).
+        data_dir: keyword-only, like the rest; where the files land; None (the default):
+            see :func:`~course_lib.data.download.resolve_data_dir`.
+        mirror: a directory to copy the files from; None (the default):
+            ``$COURSE_DATA_MIRROR`` if set, else download.
+        base_url: download from this URL (plus the file's name) instead; default None.
+        progressbar: show a progress bar while downloading; default True.
 
     Returns:
         images: uint8 ``(n, 28, 28)``, 0 = background, 255 = ink; see
             :func:`scale_pixels` for floats in [0, 1].
         labels: int64 ``(n,)``, digits 0-9. int64, not the file's uint8, because
             uint8 arithmetic wraps around silently (``np.uint8(0) - 1 == 255``).
+
+    Raises:
+        ValueError: ``split`` is neither ``"train"`` nor ``"test"``, or both ``mirror`` and
+            ``base_url`` are given.
+        DataFileError: a file is truncated, fails its checksum, is not a valid IDX file,
+            or does not hold MNIST's images ``(n, 28, 28)`` and digit labels ``(n,)``.
+        DownloadError: a download failed.
+        FileNotFoundError: the mirror does not hold a file.
     """
     if split not in MNIST_FILES:
         raise ValueError(f"split must be one of {sorted(MNIST_FILES)}, got {split!r}")
@@ -53,7 +66,18 @@ def load_mnist(split="train", *, data_dir=None, mirror=None, base_url=None, prog
 
 
 def scale_pixels(images, dtype=np.float32):
-    """uint8 pixels 0..255 -> floats in [0, 1], same shape. float32 unless asked."""
+    """uint8 pixels 0..255 -> floats in [0, 1], same shape. float32 unless asked.
+
+    Args:
+        images: uint8 array of any shape, e.g. ``(n, 28, 28)`` from :func:`load_mnist`.
+        dtype: the floating dtype of the result; default ``np.float32``.
+
+    Returns:
+        array of ``images``' shape and ``dtype``, ``pixel / 255``.
+
+    Raises:
+        ValueError: ``images`` is not uint8.
+    """
     images = np.asarray(images)
     if images.dtype != np.uint8:
         raise ValueError(f"images: expected uint8 pixels, got dtype {images.dtype}")
@@ -63,7 +87,22 @@ def scale_pixels(images, dtype=np.float32):
 def load_tinyshakespeare(*, data_dir=None, mirror=None, base_url=None, progressbar=True):
     """The tiny-shakespeare corpus as one ``str`` of 1,115,394 characters.
 
-    Args: passed to :func:`fetch`.
+    Args:
+        data_dir: keyword-only, like the rest; where the file lands; None (the default):
+            see :func:`~course_lib.data.download.resolve_data_dir`.
+        mirror: a directory to copy the file from; None (the default):
+            ``$COURSE_DATA_MIRROR`` if set, else download.
+        base_url: download from this URL (plus the file's name) instead; default None.
+        progressbar: show a progress bar while downloading; default True.
+
+    Returns:
+        str: the whole text.
+
+    Raises:
+        ValueError: both ``mirror`` and ``base_url`` are given.
+        DataFileError: the file is truncated or fails its checksum (see :func:`fetch`).
+        DownloadError: a download failed.
+        FileNotFoundError: the mirror does not hold the file.
     """
     path = fetch(
         "tinyshakespeare/input.txt",

@@ -121,6 +121,12 @@ def resolve_data_dir(path=None):
     In order: ``path`` if given; else ``$COURSE_DATA_DIR`` if set and non-empty; else
     ``data/`` at the repository root when course_lib runs from a checkout (the
     package's parent folder holds ``pyproject.toml``); else a per-user cache folder.
+
+    Args:
+        path: a directory (``str`` or ``Path``; ``~`` is expanded), or None (the default).
+
+    Returns:
+        Path: the absolute data directory.
     """
     if path is None:
         path = os.environ.get(DATA_DIR_ENV) or None
@@ -137,7 +143,11 @@ class MirrorCopy:
 
     pooch calls it like any downloader, ``downloader(url, output_file, pooch)``, with
     ``output_file`` the temporary file to fill; pooch then checks the hash and renames,
-    exactly as for a download. ``url`` is ignored: the source path is fixed here.
+    exactly as for a download. ``url`` is ignored: the source path is fixed here. A call
+    raises ``FileNotFoundError`` when ``source`` is not a file.
+
+    Args:
+        source: the file to copy, ``<mirror>/<name>`` (``str`` or ``Path``).
     """
 
     def __init__(self, source):
@@ -186,7 +196,15 @@ class _SizeChecked:
 
 
 def size_problem(size, expected):
-    """What is wrong with a file of ``size`` bytes that should have ``expected``."""
+    """What is wrong with a file of ``size`` bytes that should have ``expected``.
+
+    Args:
+        size: the file's length in bytes.
+        expected: the length it should have.
+
+    Returns:
+        str: ``"truncated"`` or ``"extra bytes at the end"``.
+    """
     return "truncated" if size < expected else "extra bytes at the end"
 
 
@@ -216,13 +234,15 @@ def fetch(name, *, data_dir=None, mirror=None, base_url=None, progressbar=True):
         mirror: a directory to copy from instead of downloading; default
             ``$COURSE_DATA_MIRROR`` (ignored when ``base_url`` is given).
         base_url: download from ``base_url + name`` instead of the file's canonical
-            URL (another HTTP mirror, or a test server). Same hash check.
-        progressbar: show a tqdm progress bar while downloading.
+            URL (another HTTP mirror, or a test server). Same hash check. Default None.
+        progressbar: show a tqdm progress bar while downloading; default True.
 
     Returns:
         ``Path`` of the verified file, ``<data_dir>/<name>``.
 
     Raises:
+        ValueError: ``name`` is not a key of :data:`FILES`, or both ``mirror`` and
+            ``base_url`` are given.
         DataFileError: the file (already there, or just downloaded) is truncated or
             fails its checksum; the message says which file and what to do.
         DownloadError: the download failed (no connection, HTTP error, cut short).

@@ -29,7 +29,7 @@ def parse_idx(data, source="<bytes>"):
 
     Args:
         data: the file's bytes.
-        source: the file's name, for error messages.
+        source: the file's name, for error messages; default ``"<bytes>"``.
 
     Returns:
         A writable array in native byte order, of the shape and type the header
@@ -73,6 +73,9 @@ def parse_idx(data, source="<bytes>"):
 
 def read_idx(path):
     """Read an IDX file, gzip-compressed or not (told apart by content, not by name).
+
+    Args:
+        path: the file (``str`` or ``Path``), e.g. ``train-images-idx3-ubyte.gz``.
 
     Returns:
         The array, as :func:`parse_idx`.

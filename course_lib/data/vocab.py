@@ -32,18 +32,23 @@ def _code_points(text):
 class CharVocab:
     """The distinct characters of a text, in sorted order; id ``i`` is ``chars[i]``.
 
+    Use :meth:`from_text` to build a vocabulary from a text.
+
+    Args:
+        chars: the characters, as one string, sorted and without repeats
+            (refused otherwise: then the ids would depend on who built it).
+
+    Raises:
+        TypeError: ``chars`` is not a ``str``.
+        ValueError: ``chars`` is empty, not sorted, or repeats a character.
+
     Attributes:
         chars: the vocabulary as one string, sorted, no repeats.
         size: the number of characters (also ``len(vocab)``).
     """
 
     def __init__(self, chars):
-        """Use :meth:`from_text` to build a vocabulary from a text.
-
-        Args:
-            chars: the characters, as one string, sorted and without repeats
-                (refused otherwise: then the ids would depend on who built it).
-        """
+        """Use :meth:`from_text` to build a vocabulary from a text; arguments: see the class."""
         if not isinstance(chars, str):
             raise TypeError(f"chars: expected a str, got {type(chars).__name__}")
         if not chars:
@@ -60,7 +65,17 @@ class CharVocab:
 
     @classmethod
     def from_text(cls, text):
-        """The vocabulary of every character that occurs in ``text``."""
+        """The vocabulary of every character that occurs in ``text``.
+
+        Args:
+            text: a ``str``, e.g. the whole training text.
+
+        Returns:
+            CharVocab: its distinct characters, sorted.
+
+        Raises:
+            ValueError: ``text`` is empty.
+        """
         return cls("".join(sorted(set(text))))
 
     @property
@@ -90,6 +105,7 @@ class CharVocab:
             int64 array ``(L,)``: ``ids[i]`` is the id of ``text[i]``.
 
         Raises:
+            TypeError: ``text`` is not a ``str``.
             ValueError: a character of ``text`` is not in the vocabulary; the message
                 shows the first one and its position.
         """
@@ -121,8 +137,8 @@ class CharVocab:
             ``str`` of length L.
 
         Raises:
-            ValueError: an id is outside ``0 .. size - 1``; the message shows the first
-                one and its position.
+            ValueError: ``ids`` is not 1-D or not integer, or an id is outside
+                ``0 .. size - 1``; the message shows the first one and its position.
         """
         ids = np.asarray(ids)
         if ids.size == 0:
@@ -156,7 +172,18 @@ class CharVocab:
 
     @classmethod
     def from_array(cls, codes):
-        """Inverse of :meth:`to_array`."""
+        """Inverse of :meth:`to_array`.
+
+        Args:
+            codes: integer array ``(size,)`` of code points, as :meth:`to_array` returns.
+
+        Returns:
+            CharVocab: the vocabulary of those characters.
+
+        Raises:
+            ValueError: ``codes`` is not a 1-D integer array of Unicode code points (0 to
+                0x10FFFF), or is empty, not sorted, or has repeats.
+        """
         codes = np.asarray(codes)
         check_ndim("codes", codes, 1, "(size,)")
         if not np.issubdtype(codes.dtype, np.integer):

@@ -12,6 +12,10 @@ class Feedback:
 
     It shows as the message in a notebook, and is truthy when the answer passed, so a
     test can write ``assert check(answer)``.
+
+    Args:
+        passed: whether the answer is right.
+        message: what was verified, or what to look at.
     """
 
     passed: bool
@@ -31,7 +35,16 @@ class _Wrong(Exception):
 
 
 def expect(condition, hint):
-    """Inside a checker: if ``condition`` is false, the answer is wrong, and ``hint`` says why."""
+    """Inside a checker: if ``condition`` is false, the answer is wrong, and ``hint`` says why.
+
+    Args:
+        condition: what a right answer satisfies.
+        hint: the message for the learner when it does not.
+
+    Raises:
+        _Wrong: ``condition`` is false; :func:`checker` turns it into a failing
+            :class:`Feedback`.
+    """
     if not condition:
         raise _Wrong(hint)
 
@@ -40,6 +53,17 @@ def expect_close(actual, expected, what, *, rtol=1e-6, atol=1e-9):
     """Inside a checker: ``actual`` must be an array of ``expected``'s shape, with close values.
 
     ``what`` names the quantity in the hint ("sigmoid(z)", "dWh").
+
+    Args:
+        actual: the learner's result (None is reported as a missing ``return``).
+        expected: the right answer, an array or a number.
+        what: names the quantity in the hint.
+        rtol: keyword-only; relative tolerance, as in ``np.allclose``; default 1e-6.
+        atol: keyword-only; absolute tolerance; default 1e-9.
+
+    Raises:
+        _Wrong: ``actual`` is None, has another shape, is not finite where ``expected``
+            is, or is not close; :func:`checker` turns it into a failing :class:`Feedback`.
     """
     expect(actual is not None, f"{what} is None: does your function end with `return`?")
     actual = np.asarray(actual)
@@ -60,6 +84,12 @@ def checker(function):
     The decorated function returns a sentence on success and calls :func:`expect` to fail.
     Whatever the learner's code raises becomes a failing verdict that names the error; a
     ``NotImplementedError`` (the stub) reads as "not answered yet".
+
+    Args:
+        function: ``function(answer, ...) -> str``, the sentence said on success.
+
+    Returns:
+        The checker: same arguments, returns a :class:`Feedback`, never raises.
     """
 
     @functools.wraps(function)

@@ -31,7 +31,11 @@ def _strict():
 
 @checker
 def check_stable_tanh(stable_tanh):
-    """``stable_tanh(z)`` without ``np.tanh``: exact for any float array, no overflow."""
+    """``stable_tanh(z)`` without ``np.tanh``: exact for any float array, no overflow.
+
+    Args:
+        stable_tanh: the learner's function.
+    """
     rng = np.random.default_rng(1)
     z = rng.standard_normal((3, 4)) * 5
     z_before, expected = z.copy(), np.tanh(z)
@@ -64,7 +68,11 @@ def check_stable_tanh(stable_tanh):
 
 @checker
 def check_log_sigmoid(log_sigmoid):
-    """``log_sigmoid(z)``: ``log(sigmoid(z))`` finite and accurate for any float array."""
+    """``log_sigmoid(z)``: ``log(sigmoid(z))`` finite and accurate for any float array.
+
+    Args:
+        log_sigmoid: the learner's function.
+    """
     rng = np.random.default_rng(2)
     z = rng.standard_normal((4, 6)) * 4
     with _strict():
@@ -96,7 +104,11 @@ def _smoothed_reference(logits, y, epsilon):
 
 @checker
 def check_smoothed_cross_entropy(smoothed_cross_entropy):
-    """``smoothed_cross_entropy(logits, y, epsilon) -> (loss, dlogits)``, label smoothing."""
+    """``smoothed_cross_entropy(logits, y, epsilon) -> (loss, dlogits)``, label smoothing.
+
+    Args:
+        smoothed_cross_entropy: the learner's function.
+    """
     rng = np.random.default_rng(3)
     N, C = 5, 4
     logits = rng.standard_normal((N, C)) * 2
@@ -158,7 +170,11 @@ SOFTMAX_CANDIDATES = {
 
 @checker
 def check_is_softmax(is_softmax):
-    """``is_softmax(f) -> bool``: True only for a softmax one can trust."""
+    """``is_softmax(f) -> bool``: True only for a softmax one can trust.
+
+    Args:
+        is_softmax: the learner's function.
+    """
     wrong = []
     for name, (candidate, right, hint) in SOFTMAX_CANDIDATES.items():
         try:
@@ -188,10 +204,12 @@ def toy_data(split="train"):
     """A 2-D, 3-class toy data set for a linear softmax classifier.
 
     Args:
-        split: ``"train"`` (300 points) or ``"test"`` (300 other points of the same classes).
+        split: ``"train"`` (300 points, the default) or ``"test"`` (300 other points of the
+            same classes).
 
     Returns:
-        X: float64 array (N, 2), the points; y: int array (N,), their class in {0, 1, 2}.
+        X: float64 array ``(N, 2)``, the points.
+        y: int array ``(N,)``, their class in {0, 1, 2}.
     """
     seed = {"train": 10, "test": 11}[split]
     rng = np.random.default_rng(seed)
@@ -202,7 +220,12 @@ def toy_data(split="train"):
 
 @checker
 def check_classifier(W, b):
-    """A trained linear softmax classifier ``logits = X @ W + b`` on :func:`toy_data`."""
+    """A trained linear softmax classifier ``logits = X @ W + b`` on :func:`toy_data`.
+
+    Args:
+        W: the learner's trained weights, ``(D, C) = (2, 3)``.
+        b: the learner's trained bias, ``(C,) = (3,)``.
+    """
     W = np.asarray(W, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     expect(W.shape == (2, 3), f"W should have shape (D, C) = (2, 3); yours has {W.shape}.")

@@ -31,7 +31,11 @@ __all__ = [
 
 @checker
 def check_bits_and_perplexity(bits_and_perplexity):
-    """``bits_and_perplexity(nats) -> (bits, perplexity)``, for a float and for an array."""
+    """``bits_and_perplexity(nats) -> (bits, perplexity)``, for a float and for an array.
+
+    Args:
+        bits_and_perplexity: the learner's function.
+    """
     uniform = math.log(65)
     answer = bits_and_perplexity(uniform)
     expect(isinstance(answer, tuple) and len(answer) == 2,
@@ -59,7 +63,11 @@ def check_bits_and_perplexity(bits_and_perplexity):
 
 @checker
 def check_next_char_probabilities(next_char_probabilities):
-    """Softmax of ``logits / T`` over the top k, greedy at T = 0; never overflowing."""
+    """Softmax of ``logits / T`` over the top k, greedy at T = 0; never overflowing.
+
+    Args:
+        next_char_probabilities: the learner's function.
+    """
     logits = np.array([2.0, -1.0, 0.5, 3.0, 0.0, 1.0])
     for temperature in (1.0, 0.5, 2.0):
         p = next_char_probabilities(logits.copy(), temperature)
@@ -100,7 +108,11 @@ def check_next_char_probabilities(next_char_probabilities):
 
 @checker
 def check_last_states(last_states):
-    """``last_states(h (N, T, H), lengths (N,)) -> (N, H)``, the state at each row's last real step."""
+    """``last_states(h (N, T, H), lengths (N,)) -> (N, H)``, the state at each row's last real step.
+
+    Args:
+        last_states: the learner's function.
+    """
     rng = np.random.default_rng(4)
     N, T, H = 4, 6, 3
     h = rng.standard_normal((N, T, H))
@@ -139,7 +151,11 @@ def _minchar_starts(n_chars, seq_length, num_steps):
 
 @checker
 def check_chunk_starts(chunk_starts):
-    """``chunk_starts(n_chars, seq_length, num_steps)`` against a real ``MinCharRNN``."""
+    """``chunk_starts(n_chars, seq_length, num_steps)`` against a real ``MinCharRNN``.
+
+    Args:
+        chunk_starts: the learner's function.
+    """
     for n_chars, seq_length, num_steps in ((100, 25, 10), (51, 25, 6), (52, 25, 6), (30, 4, 20), (7, 5, 3)):
         expected = _minchar_starts(n_chars, seq_length, num_steps)
         answer = chunk_starts(n_chars, seq_length, num_steps)
@@ -161,7 +177,11 @@ def check_chunk_starts(chunk_starts):
 
 @checker
 def check_greedy_text(greedy_text):
-    """``greedy_text(model, vocab, prime, length)`` against ``sample(..., temperature=0)``."""
+    """``greedy_text(model, vocab, prime, length)`` against ``sample(..., temperature=0)``.
+
+    Args:
+        greedy_text: the learner's function.
+    """
     vocab = CharVocab.from_text("abcdefgh \n")
     for cell, seed in (("lstm", 3), ("rnn", 5), ("gru", 7)):
         # Scaled-up weights: a freshly initialised model is nearly uniform, where greedy

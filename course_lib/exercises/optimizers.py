@@ -47,7 +47,11 @@ def _spd_matrices():
 
 @checker
 def check_max_stable_lr(max_stable_lr):
-    """``max_stable_lr(A)``: the largest lr for which SGD on ``θᵀAθ / 2`` converges, ``2 / λ_max``."""
+    """``max_stable_lr(A)``: the largest lr for which SGD on ``θᵀAθ / 2`` converges, ``2 / λ_max``.
+
+    Args:
+        max_stable_lr: the learner's function.
+    """
     for A in _spd_matrices():
         eigenvalues = np.linalg.eigvalsh(A)
         answer = _as_float(max_stable_lr(A.copy()), f"max_stable_lr(A) for A of shape {A.shape}")
@@ -76,6 +80,9 @@ def check_nesterov_sutskever_step(step):
 
     The look-ahead point ``theta + momentum * v`` must be ``course_lib``'s Nesterov parameter
     at every step.
+
+    Args:
+        step: the learner's function.
     """
     lr, momentum, num_steps = 0.01, 0.9, 40
     theta, v = np.array([-4.0, 1.0]), np.zeros(2)
@@ -109,6 +116,19 @@ def adamw_reference(p, g, state, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_de
     """One AdamW step (as ``torch.optim.AdamW``): decay ``p`` by ``lr * weight_decay``, then Adam.
 
     Returns the new ``p``; keeps ``t``, ``m`` and ``v`` in ``state`` (empty at the start).
+
+    Args:
+        p: the parameter array (not changed: the new one is returned).
+        g: its gradient, ``p``'s shape.
+        state: dict, ``{}`` before the first step; updated in place.
+        lr: the learning rate.
+        beta1: decay rate of the running mean of g; default 0.9.
+        beta2: decay rate of the running mean of g^2; default 0.999.
+        eps: added to the square root; default 1e-8.
+        weight_decay: AdamW's decoupled decay; default 0.01.
+
+    Returns:
+        The new ``p``, an array of ``p``'s shape.
     """
     state["t"] = t = state.get("t", 0) + 1
     p = p * (1 - lr * weight_decay)
@@ -129,7 +149,11 @@ def _run_rule(rule, p, grads, **hyper):
 
 @checker
 def check_adamw_step(adamw_step):
-    """``adamw_step(p, g, state, lr, beta1, beta2, eps, weight_decay) -> new p``, over 20 steps."""
+    """``adamw_step(p, g, state, lr, beta1, beta2, eps, weight_decay) -> new p``, over 20 steps.
+
+    Args:
+        adamw_step: the learner's function.
+    """
     rng = np.random.default_rng(4)
     p0 = rng.standard_normal((3, 4))
     grads = [rng.standard_normal((3, 4)) * rng.uniform(0.1, 10, (3, 4)) for _ in range(20)]
@@ -163,7 +187,11 @@ def check_adamw_step(adamw_step):
 
 @checker
 def check_linear_decay(linear_decay):
-    """``linear_decay(lr, total_steps)`` returns ``step -> lr * max(0, 1 - step / total_steps)``."""
+    """``linear_decay(lr, total_steps)`` returns ``step -> lr * max(0, 1 - step / total_steps)``.
+
+    Args:
+        linear_decay: the learner's function.
+    """
     for lr, total in ((1e-3, 1000), (0.5, 7)):
         schedule = linear_decay(lr, total)
         expect(callable(schedule), "linear_decay(lr, total_steps) should return a function step -> lr.")
@@ -186,7 +214,11 @@ ROSENBROCK_TOLERANCE = 0.01
 
 @checker
 def check_rosenbrock_optimizer(make_optimizer):
-    """``make_optimizer(params)`` must bring Rosenbrock's (-1.2, 1) within 0.01 of (1, 1) in 500 steps."""
+    """``make_optimizer(params)`` must bring Rosenbrock's (-1.2, 1) within 0.01 of (1, 1) in 500 steps.
+
+    Args:
+        make_optimizer: the learner's function.
+    """
     rosenbrock = SURFACES["rosenbrock"]
     p = np.array(rosenbrock.start)
     opt = make_optimizer({"p": p})

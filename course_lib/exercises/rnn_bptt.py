@@ -36,7 +36,11 @@ def _minchar_params(rng, V=6, H=4):
 
 @checker
 def check_to_row_form(to_row_form):
-    """``to_row_form(params)``: min-char-rnn's dict -> ``Wx, Wh, b, W, b_out`` in row form."""
+    """``to_row_form(params)``: min-char-rnn's dict -> ``Wx, Wh, b, W, b_out`` in row form.
+
+    Args:
+        to_row_form: the learner's function.
+    """
     params = _minchar_params(np.random.default_rng(21))
     original = {name: a.copy() for name, a in params.items()}
     row = to_row_form(params)
@@ -66,7 +70,11 @@ def check_to_row_form(to_row_form):
 
 @checker
 def check_step_jacobian(step_jacobian):
-    """``step_jacobian(x, h_prev, Wx, Wh, b)`` -> ``J (H, H)``, ``J[i, j] = dh_next[i]/dh_prev[j]``."""
+    """``step_jacobian(x, h_prev, Wx, Wh, b)`` -> ``J (H, H)``, ``J[i, j] = dh_next[i]/dh_prev[j]``.
+
+    Args:
+        step_jacobian: the learner's function.
+    """
     rng = np.random.default_rng(22)
     D, H = 3, 5
     x, h_prev = rng.standard_normal(D), rng.standard_normal(H)
@@ -96,7 +104,11 @@ def check_step_jacobian(step_jacobian):
 
 @checker
 def check_fast_rnn_backward(fast_rnn_backward):
-    """``fast_rnn_backward(dh, xs, h0, hs, Wx, Wh)`` -> ``(dx, dh0, dWx, dWh, db)``."""
+    """``fast_rnn_backward(dh, xs, h0, hs, Wx, Wh)`` -> ``(dx, dh0, dWx, dWh, db)``.
+
+    Args:
+        fast_rnn_backward: the learner's function.
+    """
     rng = np.random.default_rng(23)
     N, T, D, H = 3, 7, 4, 5
     xs, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
@@ -132,6 +144,18 @@ def truncated_weight_grads(dh, xs, h0, Wx, Wh, b, k):
 
     ``dh[:, s]`` is the gradient of the loss term ``L_s`` on ``h_s`` (the state that step
     ``s`` computes, 0-based); it goes back through steps ``s, s-1, ..., max(0, s-k+1)``.
+
+    Args:
+        dh: ``(N, T, H)`` gradient of each step's loss term on its hidden state.
+        xs: ``(N, T, D)`` inputs.
+        h0: ``(N, H)`` initial hidden state.
+        Wx: ``(D, H)`` input-to-hidden weights.
+        Wh: ``(H, H)`` hidden-to-hidden weights.
+        b: ``(H,)`` bias.
+        k: how many steps each loss term's gradient flows back, an integer >= 1.
+
+    Returns:
+        ``(dWx, dWh, db)``, shaped like ``Wx``, ``Wh``, ``b``.
     """
     T = xs.shape[1]
     hs, _ = rnn_forward(xs, h0, Wx, Wh, b)
@@ -150,7 +174,20 @@ def truncated_weight_grads(dh, xs, h0, Wx, Wh, b, k):
 
 def chunked_weight_grads(dh, xs, h0, Wx, Wh, b, k):
     """For comparison: ``(dWx, dWh, db)`` of chunked truncation, full BPTT inside chunks of
-    ``k`` steps with the state carried across (what ``TruncatedBPTT`` does)."""
+    ``k`` steps with the state carried across (what ``TruncatedBPTT`` does).
+
+    Args:
+        dh: ``(N, T, H)`` upstream gradient on every hidden state.
+        xs: ``(N, T, D)`` inputs.
+        h0: ``(N, H)`` initial hidden state.
+        Wx: ``(D, H)`` input-to-hidden weights.
+        Wh: ``(H, H)`` hidden-to-hidden weights.
+        b: ``(H,)`` bias.
+        k: the chunk length, an integer >= 1.
+
+    Returns:
+        ``(dWx, dWh, db)``, shaped like ``Wx``, ``Wh``, ``b``.
+    """
     hs, _ = rnn_forward(xs, h0, Wx, Wh, b)
     total = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
     for start in range(0, xs.shape[1], k):
@@ -167,7 +204,11 @@ def _same(grads, others):
 
 @checker
 def check_truncated_grads(rnn_weight_grads_truncated):
-    """``rnn_weight_grads_truncated(dh, xs, h0, Wx, Wh, b, k)`` -> ``(dWx, dWh, db)``."""
+    """``rnn_weight_grads_truncated(dh, xs, h0, Wx, Wh, b, k)`` -> ``(dWx, dWh, db)``.
+
+    Args:
+        rnn_weight_grads_truncated: the learner's function.
+    """
     rng = np.random.default_rng(24)
     N, T, D, H = 2, 9, 3, 4
     xs, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))

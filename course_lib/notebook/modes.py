@@ -46,5 +46,15 @@ def by_mode(*, full, ci):
     Both values are keyword-only, so a call always says which is which::
 
         batch_size = by_mode(full=128, ci=16)
+
+    Args:
+        full: the value for a full run.
+        ci: the value for a CI run.
+
+    Returns:
+        ``full`` or ``ci``, as given (any type).
+
+    Raises:
+        ValueError: ``COURSE_MODE`` holds an unknown mode (see :func:`course_mode`).
     """
     return {"full": full, "ci": ci}[course_mode()]

@@ -19,8 +19,12 @@ NEXT_CHAR_LOGITS = np.array([2.5, 1.2, 0.8, 0.3, -1.0])
 def softmax_temperature(temperature, target="e"):
     """Softmax of ``NEXT_CHAR_LOGITS / temperature`` and the cross-entropy of ``target``.
 
+    Args:
+        temperature: T > 0.
+        target: one of ``NEXT_CHAR_CLASSES``; default ``"e"``.
+
     Returns:
-        probs: float64 array (5,), one probability per class of ``NEXT_CHAR_CLASSES``.
+        probs: float64 array ``(5,)``, one probability per class of ``NEXT_CHAR_CLASSES``.
         loss: ``-log probs[target]`` in nats, from ``log_softmax`` (finite at any T > 0).
     """
     log_probs = activations.log_softmax(NEXT_CHAR_LOGITS / temperature)
@@ -30,7 +34,13 @@ def softmax_temperature(temperature, target="e"):
 def draw_softmax_temperature(ax, temperature=1.0, target="e"):
     """Bar chart of the class probabilities at ``temperature``, the target class highlighted.
 
-    Returns ``{"probs": ..., "loss": ...}`` as :func:`softmax_temperature` computes them.
+    Args:
+        ax: the matplotlib ``Axes`` to draw on.
+        temperature: T > 0; default 1.0.
+        target: one of ``NEXT_CHAR_CLASSES``; default ``"e"``.
+
+    Returns:
+        dict: ``{"probs": ..., "loss": ...}`` as :func:`softmax_temperature` computes them.
     """
     probs, loss = softmax_temperature(temperature, target)
     C = len(NEXT_CHAR_CLASSES)
@@ -68,9 +78,14 @@ _ACTIVATION_DERIVATIVES = {
 def saturation(input_scale, activation="tanh", n_units=4000):
     """Derivatives of ``activation`` at pre-activations ``z ~ N(0, input_scale²)`` (seed 0).
 
+    Args:
+        input_scale: the standard deviation of ``z``.
+        activation: ``"tanh"`` (the default) or ``"sigmoid"``.
+        n_units: how many values of ``z``; default 4000.
+
     Returns:
-        z: float64 array (n_units,), the pre-activations.
-        derivative: float64 array (n_units,), ``f'(z)``.
+        z: float64 array ``(n_units,)``, the pre-activations.
+        derivative: float64 array ``(n_units,)``, ``f'(z)``.
         saturated: fraction of units with ``f'(z) < SATURATION_THRESHOLD``.
     """
     z = input_scale * np.random.default_rng(0).standard_normal(n_units)
@@ -81,7 +96,14 @@ def saturation(input_scale, activation="tanh", n_units=4000):
 def draw_saturation(ax, input_scale=1.0, activation="tanh"):
     """Histogram of ``f'(z)`` over 4000 units whose pre-activations have spread ``input_scale``.
 
-    Returns ``{"derivative": ..., "saturated": ..., "mean": ...}``.
+    Args:
+        ax: the matplotlib ``Axes`` to draw on.
+        input_scale: the standard deviation of the pre-activations; default 1.0.
+        activation: ``"tanh"`` (the default) or ``"sigmoid"``.
+
+    Returns:
+        dict: ``{"derivative": ..., "saturated": ..., "mean": ...}``: the first two as
+        :func:`saturation` computes them, ``mean`` the mean derivative.
     """
     _, derivative, saturated = saturation(input_scale, activation)
     mean = float(derivative.mean())

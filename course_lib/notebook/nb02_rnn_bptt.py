@@ -12,7 +12,15 @@ from .widgets import int_slider, log_slider, plot_widget, slider
 
 
 def with_spectral_radius(W, spectral_radius):
-    """``W (H, H)`` rescaled so that its largest eigenvalue modulus is ``spectral_radius``."""
+    """``W (H, H)`` rescaled so that its largest eigenvalue modulus is ``spectral_radius``.
+
+    Args:
+        W: ``(H, H)`` a square matrix (not all zero).
+        spectral_radius: the largest eigenvalue modulus wanted.
+
+    Returns:
+        array ``(H, H)``: ``W`` times a number.
+    """
     return W * (spectral_radius / np.max(np.abs(np.linalg.eigvals(W))))
 
 
@@ -26,8 +34,16 @@ def gradient_norms_through_time(spectral_radius, seq_len, input_scale, *, hidden
     loss is ``L = sum(h_T * g)`` with a random ``g (N, H)`` of norm 1, so ``‖∂L/∂h_T‖ = 1``.
 
     Args:
+        spectral_radius: the spectral radius of ``Wh``.
+        seq_len: T, the number of steps.
+        input_scale: the standard deviation of the inputs.
+        hidden_size: keyword-only, as are the rest; H; default 64.
+        input_size: D; default 16.
+        batch_size: N; default 16.
+        seed: draws the weights, inputs and ``g``; default 0.
         linear: drop the tanh: the gradient of the linear RNN ``h_t = x_t Wx + h_{t-1} Wh + b``
-            with the same ``Wh``, ``∂L/∂h_{t-1} = ∂L/∂h_t · Whᵀ`` (the inputs then play no part).
+            with the same ``Wh``, ``∂L/∂h_{t-1} = ∂L/∂h_t · Whᵀ`` (the inputs then play no
+            part). Default False.
 
     Returns:
         norms: float64 ``(T + 1,)``, ``norms[t] = ‖∂L/∂h_t‖`` (over the whole batch) for
@@ -67,8 +83,15 @@ GRADIENT_NORM_YLIM = (1e-20, 1e20)  # fixed, so curves can be compared while sli
 def draw_gradient_norms(ax, spectral_radius=1.0, seq_len=100, input_scale=0.1):
     """``‖∂L/∂h_t‖`` against ``t`` on a log axis, for the tanh RNN and the linear one.
 
-    Returns ``{"norms", "linear_norms", "mean_tanh_grad"}`` from
-    :func:`gradient_norms_through_time`.
+    Args:
+        ax: the matplotlib ``Axes`` to draw on.
+        spectral_radius: of ``Wh``; default 1.0.
+        seq_len: T; default 100.
+        input_scale: the standard deviation of the inputs; default 0.1.
+
+    Returns:
+        dict: ``{"norms", "linear_norms", "mean_tanh_grad"}`` from
+        :func:`gradient_norms_through_time`.
     """
     norms, mean_tanh_grad = gradient_norms_through_time(spectral_radius, seq_len, input_scale)
     linear_norms, _ = gradient_norms_through_time(spectral_radius, seq_len, input_scale, linear=True)
@@ -103,8 +126,14 @@ def gradient_norms_widget():
 def clip_in_2d(gradient, threshold):
     """A 2-D gradient clipped both ways, by ``course_lib.optim`` on copies.
 
-    Returns ``(by_norm, by_value)``: float64 arrays ``(2,)``, from ``clip_grad_norm`` and
-    ``clip_grad_value`` with ``threshold``.
+    Args:
+        gradient: ``(2,)``, left unchanged.
+        threshold: the ``max_norm`` of ``clip_grad_norm`` and the ``clip_value`` of
+            ``clip_grad_value``.
+
+    Returns:
+        ``(by_norm, by_value)``: float64 arrays ``(2,)``, from ``clip_grad_norm`` and
+        ``clip_grad_value`` with ``threshold``.
     """
     by_norm = {"g": np.array(gradient, dtype=np.float64)}
     by_value = {"g": np.array(gradient, dtype=np.float64)}
@@ -114,7 +143,15 @@ def clip_in_2d(gradient, threshold):
 
 
 def angle_between(u, v):
-    """The angle between two vectors, in degrees (0 when they point the same way)."""
+    """The angle between two vectors, in degrees (0 when they point the same way).
+
+    Args:
+        u: a non-zero vector ``(n,)``.
+        v: a non-zero vector ``(n,)``.
+
+    Returns:
+        float: the angle in ``[0, 180]``.
+    """
     cos = np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v))
     return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
@@ -125,8 +162,15 @@ def draw_clipping_2d(ax, angle=30.0, length=3.0, threshold=1.0):
     Draws the circle of radius ``threshold`` (where clipping by norm puts a long ``g``) and
     the square ``[-threshold, threshold]²`` (the box clipping by value projects onto).
 
-    Returns ``{"gradient", "by_norm", "by_value", "angle_by_norm", "angle_by_value"}``:
-    the three vectors and how far each clipped one turned away from ``g``, in degrees.
+    Args:
+        ax: the matplotlib ``Axes`` to draw on.
+        angle: the direction of ``g``, in degrees; default 30.0.
+        length: ``‖g‖``; default 3.0.
+        threshold: the clipping threshold; default 1.0.
+
+    Returns:
+        dict: ``{"gradient", "by_norm", "by_value", "angle_by_norm", "angle_by_value"}``:
+        the three vectors and how far each clipped one turned away from ``g``, in degrees.
     """
     theta = np.radians(angle)
     g = length * np.array([np.cos(theta), np.sin(theta)])

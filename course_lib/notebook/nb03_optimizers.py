@@ -16,7 +16,12 @@ OPTIMIZER_STYLES = {name: {"color": color, "linestyle": ("-", "--", ":")[i % 3]}
 
 
 def draw_surface(ax, surface):
-    """Contour lines of a surface, its start (circle) and its minimum (star)."""
+    """Contour lines of a surface, its start (circle) and its minimum (star).
+
+    Args:
+        ax: the matplotlib ``Axes`` to draw on.
+        surface: a key of :data:`course_lib.surfaces.SURFACES`, e.g. ``"rosenbrock"``.
+    """
     s = SURFACES[surface]
     ax.contour(*s.grid, levels=s.levels, colors="grey", linewidths=0.6, alpha=0.7)
     ax.plot(*s.start, "o", color="black", markersize=5)
@@ -28,6 +33,8 @@ def draw_trajectories(ax, surface, lrs, steps):
     """Several optimizers on one surface, each at its own learning rate.
 
     Args:
+        ax: the matplotlib ``Axes`` to draw on.
+        surface: a key of :data:`course_lib.surfaces.SURFACES`.
         lrs: dict optimizer name -> learning rate, e.g. ``{"SGD": 0.05, "Adam": 0.3}``.
         steps: the number of steps of each walk.
 
@@ -46,7 +53,16 @@ def draw_trajectories(ax, surface, lrs, steps):
 
 
 def trajectory_summary(surface, points, steps):
-    """One line on how a walk ended: the gap ``f - f_min`` at its last point, or when it diverged."""
+    """One line on how a walk ended: the gap ``f - f_min`` at its last point, or when it diverged.
+
+    Args:
+        surface: the key of the surface walked on.
+        points: the walk, ``(k + 1, 2)``, from :func:`course_lib.surfaces.run_trajectory`.
+        steps: the steps asked for (fewer points mean the walk diverged).
+
+    Returns:
+        str: e.g. ``"f − f_min = 3.21e-04"`` or ``"diverged at step 17"``.
+    """
     if len(points) <= steps:
         return f"diverged at step {len(points)}"
     s = SURFACES[surface]
@@ -56,7 +72,16 @@ def trajectory_summary(surface, points, steps):
 def draw_trajectory(ax, surface="quadratic", optimizer="SGD", lr=0.05, steps=100):
     """The widget's picture: one optimizer's walk on one surface, titled with how it ended.
 
-    Returns ``{"points": ..., "summary": ...}`` (:func:`run_trajectory`, :func:`trajectory_summary`).
+    Args:
+        ax: the matplotlib ``Axes`` to draw on.
+        surface: a key of :data:`course_lib.surfaces.SURFACES`; default ``"quadratic"``.
+        optimizer: a key of :data:`course_lib.surfaces.OPTIMIZERS`; default ``"SGD"``.
+        lr: the learning rate; default 0.05.
+        steps: the number of steps; default 100.
+
+    Returns:
+        dict: ``{"points": ..., "summary": ...}`` (:func:`run_trajectory`,
+        :func:`trajectory_summary`).
     """
     points = draw_trajectories(ax, surface, {optimizer: lr}, steps)[optimizer]
     summary = trajectory_summary(surface, points, steps)

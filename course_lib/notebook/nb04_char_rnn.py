@@ -35,6 +35,16 @@ def render_sample(model, vocab, *, prime="", length=300, temperature=1.0, top_k=
     character outside the vocabulary gives a message, not an exception: a learner types
     freely in the text box.
 
+    Args:
+        model: a character model, e.g. :class:`course_lib.models.CharRNN`.
+        vocab: the :class:`course_lib.data.vocab.CharVocab` it was trained with.
+        prime: keyword-only, as are the rest; the text to start from; default empty.
+        length: characters to sample; default 300.
+        temperature: T >= 0, 0 greedy; default 1.0.
+        top_k: draw only among the k most likely characters; None (the default): all.
+        seed: default 0; ``seed + clicks`` seeds the draw.
+        clicks: how many times the "Resample" button was clicked; default 0.
+
     Returns:
         str: ``prime`` followed by ``length`` sampled characters
         (:func:`course_lib.sampling.sample`), or a line starting with "⚠" saying what is wrong.
@@ -49,7 +59,20 @@ def render_sample(model, vocab, *, prime="", length=300, temperature=1.0, top_k=
 def sampling_widget(model, vocab, *, prime="ROMEO:", length=300, temperature=0.8, seed=0):
     """Temperature, top-k, priming text, length and seed over :func:`render_sample`, and a
     "Resample" button that draws again with the next seed. In the priming text, a typed
-    ``\\n`` stands for a line break (the text box holds one line)."""
+    ``\\n`` stands for a line break (the text box holds one line).
+
+    Args:
+        model: a character model, e.g. :class:`course_lib.models.CharRNN`.
+        vocab: the :class:`course_lib.data.vocab.CharVocab` it was trained with.
+        prime: keyword-only, as are the rest; the priming text shown first; default
+            ``"ROMEO:"``.
+        length: the length shown first; default 300.
+        temperature: the temperature shown first; default 0.8.
+        seed: the seed shown first; default 0.
+
+    Returns:
+        The widget (see :func:`course_lib.notebook.widgets.text_widget`).
+    """
     controls = {
         "temperature": slider("temperature T", temperature, 0.0, 2.0, 0.05),
         "top_k": dropdown("top-k", [("all characters", 0), ("10", 10), ("3", 3)], 0),
@@ -72,6 +95,10 @@ def char_grid(text, width=64):
 
     A newline takes a cell of its own (shown as ``NEWLINE_MARK``) and ends its row; a
     line longer than ``width`` wraps onto the next row.
+
+    Args:
+        text: the passage, L characters.
+        width: cells per row; default 64.
 
     Returns:
         rows: list of str, the characters of each row as drawn.
@@ -111,12 +138,20 @@ def draw_char_activations(ax, text, values, *, title, width=64, vmax=1.0, colorb
     objects would take several times longer to draw, too long for a widget.
 
     Args:
+        ax: the matplotlib ``Axes`` to draw on.
         text: the passage, L characters.
         values: ``(L,)``, e.g. one hidden unit's activation after reading each character.
+        title: keyword-only, as are the rest; the panel's title.
+        width: cells per row; default 64.
+        vmax: the value drawn in the darkest colour (and ``-vmax``); default 1.0.
+        colorbar: draw a colour bar beside the panel; default True.
 
     Returns:
-        dict: ``grid`` (rows, width) of the values as drawn (NaN in empty cells),
-        ``on_dark`` (L,) bool, True where a character is written in white, and ``image``.
+        dict: ``grid`` ``(rows, width)`` of the values as drawn (NaN in empty cells),
+        ``on_dark`` ``(L,)`` bool, True where a character is written in white, and ``image``.
+
+    Raises:
+        ValueError: ``values`` is not of shape ``(L,)``.
     """
     values = np.asarray(values, dtype=np.float64)
     if values.shape != (len(text),):
@@ -153,7 +188,13 @@ def activation_widget(text, states, *, unit=0, state=None, width=54, figsize=(9.
         text: the passage, L characters.
         states: dict ``label -> (L, H)`` array, e.g. ``{"cell tanh(c)": ..., "hidden h": ...}``,
             computed once beforehand so that a redraw only draws.
-        unit, state: what the widget shows first (``state`` None: the first label).
+        unit: keyword-only, as are the rest; the unit shown first; default 0.
+        state: the label shown first; None (the default): the first label.
+        width: cells per row, as in :func:`draw_char_activations`; default 54.
+        figsize: the figure's ``(width, height)`` in inches; default ``(9.5, 6.4)``.
+
+    Returns:
+        The widget (see :func:`course_lib.notebook.widgets.plot_widget`).
     """
     labels = list(states)
     num_units = np.shape(states[labels[0]])[1]

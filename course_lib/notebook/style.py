@@ -63,7 +63,13 @@ _LECTURE = {
 
 
 def lecture_mode():
-    """True when ``COURSE_LECTURE`` is set to ``1`` (or ``true``/``yes``/``on``)."""
+    """True when ``COURSE_LECTURE`` is set to ``1`` (or ``true``/``yes``/``on``).
+
+    Unset, empty, ``0``, ``false``, ``no`` or ``off`` (in any case) mean False.
+
+    Raises:
+        ValueError: ``COURSE_LECTURE`` holds anything else.
+    """
     value = os.environ.get(LECTURE_ENV_VAR, "").strip().lower()
     if value in ("", "0", "false", "no", "off"):
         return False
@@ -75,7 +81,15 @@ def lecture_mode():
 def style(lecture=None):
     """The matplotlib settings of the course, as a dict for ``mpl.rcParams.update``.
 
-    ``lecture=None`` follows ``COURSE_LECTURE``.
+    Args:
+        lecture: True for lecture mode (large fonts and lines), False for the normal look;
+            None (the default) follows ``COURSE_LECTURE``.
+
+    Returns:
+        dict: rcParams name -> value.
+
+    Raises:
+        ValueError: ``lecture`` is None and ``COURSE_LECTURE`` holds an unknown value.
     """
     if lecture is None:
         lecture = lecture_mode()
@@ -86,5 +100,12 @@ def style(lecture=None):
 
 
 def use_course_style(lecture=None):
-    """Apply the course's look to every figure drawn from now on in this kernel."""
+    """Apply the course's look to every figure drawn from now on in this kernel.
+
+    Args:
+        lecture: as in :func:`style`; default None.
+
+    Raises:
+        ValueError: ``lecture`` is None and ``COURSE_LECTURE`` holds an unknown value.
+    """
     mpl.rcParams.update(style(lecture))

@@ -17,8 +17,8 @@ sweep (:func:`sweep`): widgets need a live kernel, and a reader on GitHub or in 
 stored outputs sees the sweep instead.
 
 Controls are made with :func:`slider`, :func:`log_slider`, :func:`int_slider`,
-:func:`dropdown` and :func:`text_box`; sliders update when released (or on a key press), not while dragged,
-so a slow redraw never queues up.
+:func:`dropdown` and :func:`text_box`; sliders update when released (or on a key press), not
+while dragged, so a slow redraw never queues up.
 
 Each notebook's own widgets and experiments are in a module of their own beside this one
 (``nb02_rnn_bptt`` for ``notebooks/02_rnn_bptt``, and so on), built from these pieces.
@@ -41,7 +41,18 @@ _DESCRIPTION_STYLE = {"description_width": "10rem"}
 
 
 def slider(description, value, min, max, step):  # noqa: A002 - ipywidgets' own names
-    """A float slider that reports its value when released, not while dragged."""
+    """A float slider that reports its value when released, not while dragged.
+
+    Args:
+        description: the label shown left of the slider.
+        value: where it starts.
+        min: its lowest value.
+        max: its highest value.
+        step: the distance between two positions.
+
+    Returns:
+        ``ipywidgets.FloatSlider``.
+    """
     return widgets.FloatSlider(
         value=value, min=min, max=max, step=step, description=description,
         continuous_update=False, readout_format=".3g",
@@ -50,7 +61,18 @@ def slider(description, value, min, max, step):  # noqa: A002 - ipywidgets' own 
 
 
 def log_slider(description, value, min, max, step=0.1):  # noqa: A002
-    """A slider over powers of ten: ``min`` and ``max`` are exponents, the value is not."""
+    """A slider over powers of ten: ``min`` and ``max`` are exponents, the value is not.
+
+    Args:
+        description: the label shown left of the slider.
+        value: where it starts, e.g. 0.1 (not an exponent).
+        min: the exponent of its lowest value, e.g. -2 for 0.01.
+        max: the exponent of its highest value.
+        step: the distance between two positions, in exponents; default 0.1.
+
+    Returns:
+        ``ipywidgets.FloatLogSlider``.
+    """
     return widgets.FloatLogSlider(
         value=value, base=10, min=min, max=max, step=step, description=description,
         continuous_update=False, readout_format=".3g",
@@ -59,7 +81,18 @@ def log_slider(description, value, min, max, step=0.1):  # noqa: A002
 
 
 def int_slider(description, value, min, max, step=1):  # noqa: A002
-    """An integer slider that reports its value when released."""
+    """An integer slider that reports its value when released.
+
+    Args:
+        description: the label shown left of the slider.
+        value: where it starts.
+        min: its lowest value.
+        max: its highest value.
+        step: the distance between two positions; default 1.
+
+    Returns:
+        ``ipywidgets.IntSlider``.
+    """
     return widgets.IntSlider(
         value=value, min=min, max=max, step=step, description=description,
         continuous_update=False, layout=_CONTROL_LAYOUT, style=_DESCRIPTION_STYLE,
@@ -67,7 +100,16 @@ def int_slider(description, value, min, max, step=1):  # noqa: A002
 
 
 def dropdown(description, options, value=None):
-    """A choice among ``options`` (a list of values, or of ``(label, value)`` pairs)."""
+    """A choice among ``options`` (a list of values, or of ``(label, value)`` pairs).
+
+    Args:
+        description: the label shown left of the menu.
+        options: a list of values, or of ``(label, value)`` pairs.
+        value: the value chosen first; None (the default): the first option.
+
+    Returns:
+        ``ipywidgets.Dropdown``.
+    """
     dd = widgets.Dropdown(options=options, description=description,
                           layout=_CONTROL_LAYOUT, style=_DESCRIPTION_STYLE)
     if value is not None:
@@ -76,7 +118,15 @@ def dropdown(description, options, value=None):
 
 
 def text_box(description, value=""):
-    """A one-line text input that reports its value on Enter or when it loses focus."""
+    """A one-line text input that reports its value on Enter or when it loses focus.
+
+    Args:
+        description: the label shown left of the box.
+        value: the text it starts with; default empty.
+
+    Returns:
+        ``ipywidgets.Text``.
+    """
     return widgets.Text(value=value, description=description, continuous_update=False,
                         layout=_CONTROL_LAYOUT, style=_DESCRIPTION_STYLE)
 
@@ -122,9 +172,13 @@ def plot_widget(draw, controls, *, title, ncols=1, figsize=(6.4, 3.8), button=No
             its current value; ``ax`` is one ``Axes``, or an array of ``ncols`` of them.
             It must set a title and axis labels.
         controls: dict ``{keyword: control}``, in display order.
-        title: a line of text above the controls.
-        button: optional label of a button that redraws with an extra keyword
-            ``clicks`` (how many times it was clicked), e.g. to take a new random draw.
+        title: keyword-only; a line of text above the controls.
+        ncols: keyword-only; how many ``Axes`` side by side; default 1.
+        figsize: keyword-only; the figure's ``(width, height)`` in inches; default
+            ``(6.4, 3.8)``.
+        button: keyword-only; optional label of a button that redraws with an extra
+            keyword ``clicks`` (how many times it was clicked), e.g. to take a new random
+            draw. None (the default): no button.
 
     Returns:
         The widget (a ``VBox`` with CSS class ``course-widget``); display it by making it
@@ -140,6 +194,15 @@ def text_widget(render, controls, *, title, button=None):
 
     ``render(**values)`` returns a string; the rest is as in :func:`plot_widget`.
     The text is escaped, so characters such as ``<`` show as themselves.
+
+    Args:
+        render: ``render(**values) -> str``, ``values`` as in :func:`plot_widget`.
+        controls: dict ``{keyword: control}``, in display order.
+        title: keyword-only; a line of text above the controls.
+        button: keyword-only; as in :func:`plot_widget`; default None.
+
+    Returns:
+        The widget (a ``VBox`` with CSS class ``course-widget``).
     """
     text = widgets.HTML()
     return _live(title, controls, text, button,
@@ -175,6 +238,18 @@ def sweep(draw, name, values, *, title, figsize_per_panel=(3.6, 3.0), **fixed):
 
     Draws a row of panels, ``draw(ax, **{name: value}, **fixed)`` for each value, under
     one title. Returns the pyplot figure (shown by the notebook like any other).
+
+    Args:
+        draw: the widget's ``draw(ax, **values)``.
+        name: the keyword of ``draw`` that changes from panel to panel.
+        values: its values, one panel each.
+        title: keyword-only; the figure's title.
+        figsize_per_panel: keyword-only; ``(width, height)`` of one panel in inches;
+            default ``(3.6, 3.0)``.
+        **fixed: the other keywords of ``draw``, the same in every panel.
+
+    Returns:
+        ``matplotlib.figure.Figure``.
     """
     values = list(values)
     width, height = figsize_per_panel

@@ -97,12 +97,20 @@ def save_checkpoint(path, model, vocab=None, optimizer=None, history=None, extra
         path: the file to write (used as given: add ``.npz`` yourself). An existing
             file is replaced only once the new one is complete.
         model: has ``config`` (a JSON-able dict) and ``params`` (dict name -> array).
-        vocab: the :class:`~course_lib.data.vocab.CharVocab` of a character model.
-        optimizer: a :mod:`course_lib.optim` optimizer built on ``model.params``.
-        history: the :class:`~course_lib.training.History` of the run.
-        extra: dict name -> array, number or string (no Python objects).
-        step: the number of steps taken; None: ``history.next_step`` if a history is
-            given, else ``optimizer.step_count``, else 0.
+        vocab: the :class:`~course_lib.data.vocab.CharVocab` of a character model; None (the
+            default): not saved.
+        optimizer: a :mod:`course_lib.optim` optimizer built on ``model.params``; None (the
+            default): not saved.
+        history: the :class:`~course_lib.training.History` of the run; None (the default):
+            not saved.
+        extra: dict name -> array, number or string (no Python objects); default None.
+        step: keyword-only; the number of steps taken; None (the default):
+            ``history.next_step`` if a history is given, else ``optimizer.step_count``, else 0.
+
+    Raises:
+        CheckpointError (a ValueError): ``model.config`` is not JSON-able, or ``optimizer``
+            was not built on ``model.params``.
+        ValueError: an ``extra`` value is a Python object (it would need pickling).
     """
     if step is None:
         step = history.next_step if history is not None else optimizer.step_count if optimizer else 0
@@ -206,8 +214,8 @@ def load_checkpoint(path, model=None, optimizer=None, *, vocab=None):
         optimizer: restore its state (to resume training); it must be built on
             ``model.params``, be of the saved class and have the saved settings.
             The learning rate is not compared or restored: it is whatever the
-            optimizer was built with, or what ``fit``'s schedule sets.
-        vocab: if given, it must equal the saved vocabulary.
+            optimizer was built with, or what ``fit``'s schedule sets. Default None.
+        vocab: keyword-only; if given, it must equal the saved vocabulary. Default None.
 
     Returns:
         a :class:`Checkpoint` (``.model``, ``.vocab``, ``.history``, ``.step``, ``.extra``).
@@ -215,7 +223,8 @@ def load_checkpoint(path, model=None, optimizer=None, *, vocab=None):
     Raises:
         CheckpointError (a ValueError): the file is not a checkpoint or is damaged, or
             does not fit the model, vocabulary or optimizer given. Nothing is changed
-            then. FileNotFoundError: no such file.
+            then.
+        FileNotFoundError: no such file.
     """
     path = os.fspath(path)
     arrays = _read(path)

@@ -19,8 +19,8 @@ and the step function (hidden state carried from chunk to chunk)::
                   validate=lambda: evaluate_lm(model, val_ids), val_every=200)
     plt.plot(history.step, history.loss); plt.plot(history.val_step, history.val_loss)
 
-Checkpoints (:mod:`course_lib.training.checkpoints`): everything the loop depends on is in the
-model, the optimizer, the history and the batch source. Save them now and then, e.g.
+Checkpoints (:mod:`course_lib.training.checkpoints`): everything the loop depends on is in
+the model, the optimizer, the history and the batch source. Save them now and then, e.g.
 from the callback; after loading them, ``fit`` continues exactly as if never
 interrupted (same weights, bit for bit)::
 
@@ -51,6 +51,12 @@ class NonFiniteError(FloatingPointError):
     A ``FloatingPointError`` (Python's exception for failed float arithmetic, not a
     ``ValueError``: the arguments were fine, the numbers blew up). The message says
     where, e.g. ``step 137: gradient 'layer0.Wh' contains inf``.
+
+    Args:
+        step: the step at which it happened.
+        quantity: what was not finite, e.g. ``"loss"``.
+        message: what happened; the message shown is ``f"step {step}: {message}"``.
+        history: the :class:`History` up to the step before; default None.
 
     Attributes:
         step: the step at which it happened (the parameters are as before that step).
@@ -123,7 +129,17 @@ class History:
 
     @classmethod
     def from_arrays(cls, arrays):
-        """Inverse of :meth:`to_arrays` (also from an ``np.load``-ed file)."""
+        """Inverse of :meth:`to_arrays` (also from an ``np.load``-ed file).
+
+        Args:
+            arrays: dict (or ``np.load`` result) as :meth:`to_arrays` returns it.
+
+        Returns:
+            History: with plain Python lists again.
+
+        Raises:
+            ValueError: an array of :meth:`to_arrays` is missing.
+        """
         missing = sorted(set(cls._ARRAYS) - set(arrays))
         if missing:
             raise ValueError(f"arrays: not a History, missing {missing}")
@@ -161,20 +177,21 @@ def fit(step_fn, batches, optimizer, *, num_steps, schedule=None, clip_norm=None
             k with the same ``num_steps`` ends where the uninterrupted run would.
         schedule: a function ``step -> lr`` (:mod:`course_lib.schedules`); None keeps
             ``optimizer.lr``.
-        clip_norm: rescale the gradients so their global norm is at most this.
+        clip_norm: rescale the gradients so their global norm is at most this; None (the
+            default): no clipping.
         validate: a function ``() -> validation loss``, e.g.
-            ``lambda: evaluate_lm(model, val_ids)``.
+            ``lambda: evaluate_lm(model, val_ids)``; None (the default): no validation.
         val_every: validate after steps ``val_every - 1``, ``2 * val_every - 1``, ...
             (a function of the step alone, so a resumed run validates where the
             uninterrupted one would); None: only after the last step.
         patience: stop after this many validations in a row without a new best
             validation loss (None: never stop early).
         progress: show a progress bar (``tqdm.auto``: a widget in Jupyter) with the
-            smoothed training loss and the last validation loss.
+            smoothed training loss and the last validation loss; default True.
         start_step: the first step to take; None: ``history.next_step`` (0 for a new run).
         history: a :class:`History` to continue (it is extended in place); None: new.
         callback: ``callback(step, history)``, called after every step (after its
-            validation), e.g. to save a checkpoint.
+            validation), e.g. to save a checkpoint; None (the default): none.
 
     Returns:
         The :class:`History`.

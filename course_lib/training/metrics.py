@@ -10,8 +10,8 @@ what :func:`course_lib.losses.softmax_cross_entropy` and
 - **perplexity** = e ** nats: the model is as unsure as if it picked uniformly among
   that many characters (uniform over 65 characters: 65).
 
-Classifiers (MNIST in ``notebooks/05_mnist_rows``, to come) are scored by accuracy, and the
-confusion matrix shows which classes are mistaken for which.
+Classifiers (MNIST in ``notebooks/05_mnist_rows``, to come) are scored by accuracy, and
+the confusion matrix shows which classes are mistaken for which.
 """
 
 import math
@@ -22,21 +22,46 @@ from .._checks import check_count, check_shape
 
 
 def bits_per_char(nats):
-    """Mean loss in nats -> bits per character: ``nats / ln 2`` (a float or an array)."""
+    """Mean loss in nats -> bits per character: ``nats / ln 2`` (a float or an array).
+
+    Args:
+        nats: a mean loss in nats per character, a float or an array of them.
+
+    Returns:
+        The same in bits per character, a float or an array of ``nats``' shape.
+    """
     return nats / math.log(2)
 
 
 def perplexity(nats):
-    """Mean loss in nats -> perplexity: ``exp(nats)`` (a float or an array)."""
+    """Mean loss in nats -> perplexity: ``exp(nats)`` (a float or an array).
+
+    Args:
+        nats: a mean loss in nats per character, a float or an array of them.
+
+    Returns:
+        The perplexity, a NumPy float or an array of ``nats``' shape.
+    """
     return np.exp(nats)
 
 
 def moving_average(values, window):
     """The mean of each run of ``window`` consecutive values: a noisy curve's trend.
 
-    Returns ``len(values) - window + 1`` means; mean ``k`` covers ``values[k : k + window]``,
-    so plot it at the index of its last value, ``k + window - 1``. A ``window`` longer than
-    ``values`` is shortened to all of them (a short CI-mode run still draws a point).
+    Args:
+        values: a non-empty 1-D sequence of numbers, e.g. ``history.loss``.
+        window: how many values each mean covers, an integer >= 1. A ``window`` longer
+            than ``values`` is shortened to all of them (a short CI-mode run still draws
+            a point).
+
+    Returns:
+        float64 array ``(len(values) - window + 1,)``: mean ``k`` covers
+        ``values[k : k + window]``, so plot it at the index of its last value,
+        ``k + window - 1``.
+
+    Raises:
+        ValueError: ``values`` is not a non-empty 1-D sequence, or ``window`` is not an
+            integer >= 1.
     """
     values = np.asarray(values, dtype=float)
     if values.ndim != 1 or len(values) == 0:
@@ -62,8 +87,8 @@ def accuracy(logits_or_preds, y, mask=None):
         logits_or_preds: class scores of shape ``y.shape + (C,)`` (the argmax is the
             prediction), or integer predictions of ``y``'s shape.
         y: integer labels, e.g. ``(N,)`` or ``(N, T)``.
-        mask: optional, ``y``'s shape; only truthy positions count (padding). None:
-            every position counts.
+        mask: optional, ``y``'s shape; only truthy positions count (padding). None (the
+            default): every position counts.
 
     Returns:
         float: a Python float in ``[0, 1]``.

@@ -28,18 +28,32 @@ def train(text_or_ids, num_steps=None, *, seconds=None, model=None, vocab=None,
     Args:
         text_or_ids: a ``str``, or ids ``(L,)`` (then ``model`` or ``vocab`` is needed),
             ``L >= seq_length + 2``.
-        num_steps: how many steps to take; seconds: how long to train. At least one of
-            the two; with both, whichever comes first.
-        model: a :class:`~course_lib.minchar.MinCharRNN` to continue training; None: a
-            new one, built from ``vocab`` (None: ``CharVocab.from_text(text)``),
-            ``hidden_size``, ``seq_length``, ``learning_rate`` and ``seed``.
-        progress: show a ``tqdm.auto`` progress bar with the smooth loss.
+        num_steps: how many steps to take. At least one of ``num_steps`` and ``seconds``;
+            with both, whichever comes first. Default None.
+        seconds: keyword-only, as are the rest; how long to train. Default None.
+        model: a :class:`~course_lib.minchar.MinCharRNN` to continue training; None (the
+            default): a new one, built from the five arguments below.
+        vocab: the new model's :class:`~course_lib.data.vocab.CharVocab`; None (the
+            default): ``CharVocab.from_text(text)``.
+        hidden_size: the new model's H; default 100.
+        seq_length: the new model's T, characters per update; default 25.
+        learning_rate: the new model's Adagrad learning rate; default 0.1.
+        seed: seeds the new model's weights and samples; default 0.
+        progress: show a ``tqdm.auto`` progress bar with the smooth loss; default True.
         sample_every: every this many steps (counted by ``model.n``), print a sample of
             ``sample_length`` characters, drawn as in the original: from the current
-            hidden state, seeded with the chunk's first character. None: never.
+            hidden state, seeded with the chunk's first character. None (the default): never.
+        sample_length: characters per printed sample; default 200.
 
     Returns:
         The :class:`~course_lib.minchar.MinCharRNN` (``model.history`` to plot).
+
+    Raises:
+        ValueError: ids without ``vocab`` or ``model``; ids outside the vocabulary, or a
+            character not in it; a text shorter than ``seq_length + 2``; neither
+            ``num_steps`` nor ``seconds``; ``num_steps`` not an integer >= 0; ``seconds``
+            negative; ``hidden_size`` or ``seq_length`` not an integer >= 1.
+        TypeError: ``vocab`` is not a :class:`~course_lib.data.vocab.CharVocab`.
     """
     if model is None:
         if vocab is None:

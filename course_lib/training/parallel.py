@@ -65,7 +65,11 @@ def usable_cpus(cgroup_root="/sys/fs/cgroup"):
     cgroup (``docker --cpus``, a Kubernetes CPU limit), rounded down.
 
     Args:
-        cgroup_root: where the cgroup file system is mounted (a test points it elsewhere).
+        cgroup_root: where the cgroup file system is mounted (a test points it elsewhere);
+            default ``"/sys/fs/cgroup"``.
+
+    Returns:
+        int: the number of CPUs, >= 1.
     """
     try:
         count = len(os.sched_getaffinity(0))
@@ -112,8 +116,8 @@ class ShardedLoss:
             gradients keyed like ``params``. It is sent to the workers once (see the
             module doc for what that asks of it); its ``params`` before every call.
             Dropout is refused: the shards would need one random generator between them.
-        workers: shards, and processes (the caller's own included). None: one per CPU
-            this process may use (:func:`usable_cpus`), which is the natural choice.
+        workers: shards, and processes (the caller's own included). None (the default):
+            one per CPU this process may use (:func:`usable_cpus`), the natural choice.
 
     Use it where you would call ``model.loss``::
 
@@ -126,6 +130,11 @@ class ShardedLoss:
     here, with a note saying which examples and the worker's traceback. :meth:`close`
     (or a ``with`` block) stops the workers; they also stop when this object is garbage
     collected or the program ends.
+
+    Raises:
+        ValueError: ``workers`` is not an integer >= 1; ``model`` has no ``params`` dict
+            or no ``loss`` method, or has dropout. A call raises it for an empty batch, or
+            for ``x`` and ``y`` of different batch sizes.
     """
 
     def __init__(self, model, workers=None):

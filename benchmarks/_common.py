@@ -26,10 +26,13 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from course_lib._scratch import keep_freed_memory
 from course_lib.data.batching import stream_batches, train_val_split
 from course_lib.data.datasets import load_tinyshakespeare
 from course_lib.data.vocab import CharVocab
+from course_lib.training.tbptt import FRESH_STATE_EVERY
 
 # --- Data -----------------------------------------------------------------------------
 
@@ -46,15 +49,19 @@ def load_text_split(val_fraction=0.1):
 
 
 def stream_epochs(ids, batch_size, seq_len):
-    """Endless ``(x, y, first)`` chunks of contiguous streams, epoch after epoch.
+    """Endless ``(x, y, fresh)`` chunks of contiguous streams, epoch after epoch.
 
     The same chunks, in the same order, as ``course_lib.training.TruncatedBPTT.batches()``
-    (no random offsets): ``first`` is True at the start of each epoch, where the streams
-    restart and the carried state must be reset. For the PyTorch side.
+    (no random offsets), for the PyTorch side. ``fresh`` says which streams start from a
+    zero state, as TruncatedBPTT's default recipe does: all of them at the start of an
+    epoch (the streams restart), else the streams whose turn it is for a fresh start
+    (stream n on chunks k with ``k % FRESH_STATE_EVERY == n % FRESH_STATE_EVERY``).
     """
+    streams = np.arange(batch_size)
     while True:
         for k, (x, y) in enumerate(stream_batches(ids, batch_size, seq_len)):
-            yield x, y, k == 0
+            fresh = streams if k == 0 else np.flatnonzero(streams % FRESH_STATE_EVERY == k % FRESH_STATE_EVERY)
+            yield x, y, fresh
 
 
 def torch_lstm_state(params, prefix=""):

@@ -365,7 +365,7 @@ def test_tbptt_carries_the_state_and_resets_it_each_epoch():
     ids = TEXT_IDS[:400]
     chunks = num_stream_batches(len(ids), 3, 20)  # per epoch
     spy = StateSpy(CharRNN(7, 8, cell="lstm", dropout=0.2))
-    tbptt = TruncatedBPTT(spy, ids, batch_size=3, seq_len=20)
+    tbptt = TruncatedBPTT(spy, ids, batch_size=3, seq_len=20, fresh_state_every=None)
     fit(tbptt.step, tbptt.batches(), SGD(spy.model.params, lr=0.1), num_steps=2 * chunks + 2, progress=False)
     for k, state in enumerate(spy.received):
         if k % chunks == 0:
@@ -381,7 +381,8 @@ def test_tbptt_reset_every_resets_on_its_chunks_and_each_epoch(reset_every):
     chunks = num_stream_batches(len(ids), 3, 20)  # per epoch; not a multiple of 2 or 3
     assert chunks % 2 and chunks % 3
     spy = StateSpy(CharRNN(7, 8, cell="gru"))
-    tbptt = TruncatedBPTT(spy, ids, batch_size=3, seq_len=20, reset_every=reset_every)
+    tbptt = TruncatedBPTT(spy, ids, batch_size=3, seq_len=20, reset_every=reset_every,
+                          fresh_state_every=None)
     fit(tbptt.step, tbptt.batches(), SGD(spy.model.params, lr=0.1), num_steps=2 * chunks + 2, progress=False)
     for k, state in enumerate(spy.received):
         chunk = k % chunks  # the chunk's place in its epoch
@@ -389,6 +390,38 @@ def test_tbptt_reset_every_resets_on_its_chunks_and_each_epoch(reset_every):
             assert state is None, f"step {k}: chunk {chunk} of its epoch is reset"
         else:
             assert state is spy.returned[k - 1], f"step {k} continues the previous chunk"
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_tbptt_fresh_starts_take_turns_stream_by_stream(cell):
+    """Stream n starts from zeros on the chunks k with k % every == n % every; the other
+    streams carry their state on; the arrays the model returned are left untouched."""
+    ids = TEXT_IDS[:800]
+    chunks = num_stream_batches(len(ids), 3, 20)
+    every = 2
+    spy = StateSpy(CharRNN(7, 8, cell=cell))
+    tbptt = TruncatedBPTT(spy, ids, batch_size=3, seq_len=20, fresh_state_every=every)
+    fit(tbptt.step, tbptt.batches(), SGD(spy.model.params, lr=0.1), num_steps=chunks + 3, progress=False)
+    for k, state in enumerate(spy.received):
+        chunk = k % chunks
+        if chunk == 0:
+            assert state is None, f"step {k} starts an epoch"
+            continue
+        fresh = [n for n in range(3) if n % every == chunk % every]
+        received = [np.stack(s) if isinstance(s, tuple) else s[None] for s in state]
+        returned = [np.stack(s) if isinstance(s, tuple) else s[None] for s in spy.returned[k - 1]]
+        for got, before in zip(received, returned):  # (parts, N, H) per layer
+            for n in range(3):
+                if n in fresh:
+                    assert not got[:, n].any(), f"step {k}: stream {n} starts fresh"
+                else:
+                    np.testing.assert_array_equal(got[:, n], before[:, n])
+            assert np.any(before[:, fresh]), "the model's own arrays were not zeroed in place"
+
+
+def test_tbptt_fresh_state_every_must_be_a_positive_integer():
+    with pytest.raises(ValueError, match="fresh_state_every: expected an integer >= 1"):
+        TruncatedBPTT(Bigram(7), TEXT_IDS[:400], batch_size=3, seq_len=20, fresh_state_every=0)
 
 
 @pytest.mark.parametrize("reset_every", [0, -2, 1.5, True, "3"])
@@ -402,9 +435,15 @@ def test_tbptt_steps_are_what_a_hand_written_loop_computes():
     model = CharRNN(7, 8, cell="gru", dtype=np.float64)
     tbptt = TruncatedBPTT(model, ids, batch_size=2, seq_len=25)
     batches = tbptt.batches()
+    every = tbptt.fresh_state_every  # the default: each stream starts fresh now and then
     state = None
-    for x, y in stream_batches(ids, 2, 25):
+    for k, (x, y) in enumerate(stream_batches(ids, 2, 25)):
         loss, grads = tbptt.step(next(batches))
+        if state is not None:
+            state = [s.copy() for s in state]
+            for n in range(2):
+                if n % every == k % every:
+                    state[0][n] = 0  # stream n's turn to start from zeros
         expected_loss, expected_grads, state = model.loss(x, y, state)
         assert loss == expected_loss
         np.testing.assert_array_equal(grads["layer0.Wh"], expected_grads["layer0.Wh"])

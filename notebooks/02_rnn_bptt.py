@@ -966,6 +966,18 @@ for label, (model, history, _) in (("carried", carried), ("reset", reset)):
 # So in practice: carry the state forward, cut the gradient at the chunk boundary, and
 # reset only where the text really restarts (`TruncatedBPTT` resets at each epoch). The
 # gradient is truncated; the context is not.
+#
+# One reset is worth keeping on purpose. A model that has only ever read from carried
+# states can fail badly from a zero state, not just at the first few characters: the
+# course's char-LSTM, 300 steps into training, read the validation text from its first
+# character at 6.4 nats per character (worse than guessing) while every other start gave
+# 2.2, because the text's opening blank lines sent its cell into a regime training had
+# never visited (`docs/benchmarks.md` has the whole story). So the course's char-rnn
+# recipe (`python -m course_lib train`) also starts each stream from zeros once every
+# 50 chunks, the streams taking turns (`TruncatedBPTT(..., fresh_state_every=50)`): that
+# model keeps practising reading from nothing, at no measurable cost. It is a choice for
+# that recipe, not a free lunch: on this section's vanilla RNN, trained by SGD at
+# learning rate 1 and clipped by value, the same fresh starts made training worse.
 
 # %% [markdown]
 # ## 7. Exercises

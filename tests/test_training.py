@@ -433,9 +433,9 @@ def test_tbptt_reset_every_must_be_a_positive_integer(reset_every):
 def test_tbptt_steps_are_what_a_hand_written_loop_computes():
     ids = TEXT_IDS[:500]
     model = CharRNN(7, 8, cell="gru", dtype=np.float64)
-    tbptt = TruncatedBPTT(model, ids, batch_size=2, seq_len=25)
+    every = 3  # each stream starts from zeros once every 3 chunks, the streams taking turns
+    tbptt = TruncatedBPTT(model, ids, batch_size=2, seq_len=25, fresh_state_every=every)
     batches = tbptt.batches()
-    every = tbptt.fresh_state_every  # the default: each stream starts fresh now and then
     state = None
     for k, (x, y) in enumerate(stream_batches(ids, 2, 25)):
         loss, grads = tbptt.step(next(batches))

@@ -35,7 +35,7 @@ DEFAULTS = {
     "dropout": 0.0, "seq_len": 100, "batch_size": 64, "optimizer": "adam", "lr": 2e-3,
     "momentum": 0.0, "clip": 5.0, "schedule": "constant", "decay_steps": None, "min_lr": 0.0,
     "warmup": 0,
-    "val_fraction": 0.1, "seed": 0, "dtype": "float32", "val_every": 500,
+    "val_fraction": 0.1, "seed": 0, "dtype": "float32", "val_every": 500, "fresh_every": 50,
     "checkpoint_every": 500, "log_every": 100, "out": "char_rnn.npz",
 }
 # The settings that make a run what it is. A resumed run keeps them: an option that
@@ -43,7 +43,7 @@ DEFAULTS = {
 # out and export may change; the data is compared by its SHA-256, not by its name.)
 RUN_SETTINGS = ("data", "cell", "hidden", "layers", "embedding", "dropout", "seq_len", "batch_size",
                 "optimizer", "lr", "momentum", "clip", "schedule", "decay_steps", "min_lr", "warmup",
-                "val_fraction", "seed", "dtype")
+                "val_fraction", "seed", "dtype", "fresh_every")
 
 
 class _Failure(Exception):

@@ -163,6 +163,9 @@ def _add_train(commands):
          metavar="P")
     _add(group, "--dtype", "dtype", "floating-point type of weights and computation", choices=DTYPES)
     group = train_parser.add_argument_group("training")
+    _add(group, "--fresh-every", "fresh_every", "each stream starts from a zero state once every this many "
+         "chunks, the streams taking turns, so the model learns to read from nothing (0: only at the start "
+         "of an epoch)", type=count, metavar="K")
     _add(group, "--seq-len", "seq_len", "characters per chunk (truncated BPTT length)", type=positive_int,
          metavar="T")
     _add(group, "--batch-size", "batch_size", "parallel streams per batch", type=positive_int, metavar="N")

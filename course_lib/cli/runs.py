@@ -88,6 +88,7 @@ def _resumed_run(args, explicit, parser):
     if settings is None:
         parser.error(f"--resume {path}: not written by '{PROG} train' (it holds no run settings), "
                      f"so there is no run to continue")
+    settings.setdefault("fresh_every", 0)  # runs saved before fresh starts existed had none
     settings = {k: DEFAULTS[k] for k in RUN_SETTINGS} | settings  # a setting added since: its default
     if "batches/epoch" not in ckpt.extra or ckpt.history is None:
         parser.error(f"--resume {path}: a weights-only checkpoint (written by --export); it cannot "

@@ -134,7 +134,7 @@ def _train(args, parser):
     train_ids, val_ids = _split(vocab.encode(text), settings["val_fraction"], parser)
     try:
         tbptt = TruncatedBPTT(model, train_ids, settings["batch_size"], settings["seq_len"],
-                              seed=settings["seed"])
+                              seed=settings["seed"], fresh_state_every=settings["fresh_every"] or None)
     except ValueError:
         parser.error(f"--data {settings['data']}: its {len(train_ids)} training characters are too few for "
                      f"--batch-size {settings['batch_size']} --seq-len {settings['seq_len']} (at least "

@@ -11,7 +11,8 @@ import numpy as np
 from .._checks import check_count
 from ..data.batching import stream_batches
 
-# Each stream starts again from a zero state once every this many chunks (see TruncatedBPTT).
+# The course's char-rnn recipe: each stream starts again from a zero state once every this
+# many chunks (see TruncatedBPTT's fresh_state_every).
 FRESH_STATE_EVERY = 50
 
 
@@ -60,18 +61,20 @@ class TruncatedBPTT:
     ``seq_len`` while gradients flow back at most ``seq_len`` steps. At the start of each
     epoch the streams restart from their beginning, and the state is reset to zeros.
 
-    Fresh starts: besides, each stream starts again from a zero state once every
-    ``fresh_state_every`` chunks, the streams taking turns (stream n on the chunks k with
-    ``k % fresh_state_every == n % fresh_state_every``), so that at every step a few
+    Fresh starts (``fresh_state_every``): each stream can also start again from a zero
+    state once every so many chunks, the streams taking turns (stream n on the chunks k
+    with ``k % fresh_state_every == n % fresh_state_every``), so that at every step a few
     streams practise reading from nothing. Without them a model sees a zero state only at
     the first chunk of an epoch (1 chunk in 156 for tiny-shakespeare at 64 x 100), learns
     only from states it has carried a long way, and may fail from a zero state: one
     stream read from the start of a text can fall into a regime training never visited
-    and stay there. Measured on the course's char-rnn (LSTM 256, Adam 2e-3, seed 0):
-    read as one stream from the start of the validation text, 6.4 nats/char after 300
-    steps where the same model reads any other stretch at 2.2; the same in PyTorch from
-    the same weights. With fresh starts every 50 chunks, 2.2 from every start, and no
-    measurable cost (``docs/benchmarks.md``, "A model that never starts from nothing").
+    and stay there. The course's char-LSTM (Adam 2e-3, seed 0) read its validation text
+    that way at 6.4 nats/char after 300 steps, where any other start gave 2.2; with
+    fresh starts every 50 chunks (``FRESH_STATE_EVERY``), 2.2 from every start, at no
+    measurable cost. That is the char-rnn recipe's setting (the command line, notebook
+    04, ``benchmarks/bench_charrnn.py``), not the default: it changes what other recipes
+    do, and not always for the better (``docs/benchmarks.md``, "A model that never starts
+    from nothing").
 
     Use :meth:`batches` and :meth:`step` as the batches and the step function of
     :func:`fit`. Everything a resumed run needs (epoch, chunk, hidden state) is in
@@ -92,12 +95,12 @@ class TruncatedBPTT:
             carrying the state buys, in ``notebooks/02_rnn_bptt``). None: only at the start
             of an epoch (and at each stream's fresh starts).
         fresh_state_every: each stream starts from a zero state once every this many
-            chunks, the streams taking turns (see above); default 50. None: never, only
-            at the start of an epoch (the classic recipe).
+            chunks, the streams taking turns (see above), e.g. ``FRESH_STATE_EVERY``.
+            None (the default): only at the start of an epoch, the classic recipe.
     """
 
     def __init__(self, model, ids, batch_size, seq_len, *, seed=0, random_offsets=False,
-                 reset_every=None, fresh_state_every=FRESH_STATE_EVERY):
+                 reset_every=None, fresh_state_every=None):
         if reset_every is not None:
             check_count("reset_every", reset_every)
         if fresh_state_every is not None:

@@ -395,3 +395,36 @@ def test_fetch_knows_only_the_course_datasets(capsys):
     assert code == 2 and "unknown dataset 'imagenet'" in err
     for name in cli.DATASETS:
         assert name in err
+
+
+def test_fresh_starts_are_a_run_setting_and_older_runs_resume_without_them(capsys, text, tmp_path, monkeypatch):
+    """--fresh-every (default 50) reaches TruncatedBPTT and is saved with the run; a run saved
+    before the setting existed resumes with none, so it goes on as it began."""
+    seen = []
+    real_init = TruncatedBPTT.__init__
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs.get("fresh_state_every"))
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(TruncatedBPTT, "__init__", spy)
+    default, every_3, never = tmp_path / "default.npz", tmp_path / "every3.npz", tmp_path / "never.npz"
+    train(capsys, text, default, "--steps", 2)
+    train(capsys, text, every_3, "--steps", 2, "--fresh-every", 3)
+    train(capsys, text, never, "--steps", 2, "--fresh-every", 0)
+    assert seen == [50, 3, None]
+    assert [json.loads(load_checkpoint(p).extra["run"])["fresh_every"] for p in (default, every_3, never)] == [50, 3, 0]
+
+    # A run saved before fresh starts existed: its settings have no "fresh_every".
+    arrays = entries(default)
+    settings = json.loads(str(arrays["extra/run"]))
+    del settings["fresh_every"]
+    arrays["extra/run"] = np.asarray(json.dumps(settings))
+    older = tmp_path / "older.npz"
+    np.savez(older, **arrays)
+    code, _, err = run(capsys, "train", "--resume", older, "--steps", 3, "--out", tmp_path / "resumed.npz")
+    assert code == 0, err
+    assert seen[-1] is None
+    code, _, err = run(capsys, "train", "--resume", older, "--fresh-every", 50, "--steps", 3,
+                       "--out", tmp_path / "changed.npz")
+    assert code == 2 and "--fresh-every 50 differs from the checkpoint's 0" in err
